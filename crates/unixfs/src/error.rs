@@ -1,0 +1,126 @@
+//! Typed errors, one enum per operation: decoding a block, importing a tree, reading a DAG and
+//! choosing a profile. Each carries the context a user needs to act: the byte offset, the path or
+//! the CID.
+
+use std::path::PathBuf;
+
+use cid::Cid;
+
+/// Why a dag-pb block or a UnixFS `Data` message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("truncated input at byte {offset}")]
+    Truncated { offset: usize },
+    #[error("varint at byte {offset} overflows 64 bits")]
+    VarintOverflow { offset: usize },
+    #[error("varint at byte {offset} is not in its shortest form")]
+    NonMinimalVarint { offset: usize },
+    #[error("unexpected field {field} (wire type {wire_type}) at byte {offset} in {message}")]
+    UnexpectedField {
+        message: &'static str,
+        field: u64,
+        wire_type: u64,
+        offset: usize,
+    },
+    #[error("field {field} at byte {offset} is out of canonical order in {message}")]
+    FieldOrder {
+        message: &'static str,
+        field: u64,
+        offset: usize,
+    },
+    #[error("required field {field} missing in {message}")]
+    MissingField {
+        message: &'static str,
+        field: &'static str,
+    },
+    #[error("link {index} is not sorted by name")]
+    UnsortedLinks { index: usize },
+    #[error("invalid CID in link at byte {offset}")]
+    InvalidCid { offset: usize },
+    #[error("link name at byte {offset} is not UTF-8")]
+    InvalidName { offset: usize },
+    #[error("unknown UnixFS data type {0}")]
+    UnknownDataType(u64),
+}
+
+/// Why a filesystem tree could not be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: file name is not valid UTF-8", path.display())]
+    NonUtf8Name { path: PathBuf },
+    #[error("{}: unsupported file type (not a file, directory or symlink)", path.display())]
+    UnsupportedFileType { path: PathBuf },
+    #[error("{}: file changed while it was read ({expected} bytes expected, {actual} read)", path.display())]
+    FileChanged {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("names {names:?} share all 64 bits of their HAMT hash")]
+    HamtCollision { names: Vec<String> },
+    #[error("storing block {cid}: {source}")]
+    Sink {
+        cid: Cid,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Why a DAG could not be read back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    #[error("block {cid} is missing")]
+    MissingBlock { cid: Cid },
+    #[error("block {cid} does not match its hash")]
+    HashMismatch { cid: Cid },
+    #[error("block {cid} uses unsupported multihash 0x{code:x}")]
+    UnsupportedHash { cid: Cid, code: u64 },
+    #[error("block {cid} uses unsupported codec 0x{codec:x}")]
+    UnsupportedCodec { cid: Cid, codec: u64 },
+    #[error("block {cid}: {source}")]
+    Decode { cid: Cid, source: DecodeError },
+    #[error("block {cid} is a {found}, expected a {expected}")]
+    UnexpectedNode {
+        cid: Cid,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("block {cid}: file sizes in the DAG disagree")]
+    SizeMismatch { cid: Cid },
+    #[error("no entry {name:?} in directory {cid}")]
+    NotFound { cid: Cid, name: String },
+    #[error("DAG under {cid} is deeper than {limit} levels")]
+    TooDeep { cid: Cid, limit: usize },
+    #[error("reading block {cid}: {source}")]
+    Source {
+        cid: Cid,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl From<ReadError> for std::io::Error {
+    fn from(err: ReadError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, err)
+    }
+}
+
+/// Why a profile or one of its overrides was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    #[error("unknown profile {0:?} (known: unixfs-v1-2025, unixfs-v0-2015, ipfs-car)")]
+    UnknownProfile(String),
+    #[error("bad chunker {0:?}: expected size-N with 1 <= N <= 1048576")]
+    BadChunker(String),
+    #[error("bad max-links {0}: expected 2..=65536")]
+    BadMaxLinks(usize),
+    #[error("bad CID version {0}: expected 0 or 1")]
+    BadCidVersion(u64),
+}

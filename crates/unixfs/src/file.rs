@@ -1,0 +1,360 @@
+//! Files: fixed-size chunking, leaf blocks and the balanced layout.
+//!
+//! The balanced layout is built as a stack of partly filled levels, so memory is one batch of
+//! chunks plus at most `max_links` links per level, whatever the file size. A level is only
+//! closed into a parent node when one more link arrives for it; closing eagerly would give a
+//! file of exactly `max_links` chunks an extra root level that Kubo does not make.
+//!
+//! Chunks are read in batches and hashed on all cores: SHA-256 is the cost of an import, and
+//! one core tops out near 1.6 GiB/s.
+
+use std::io::Read;
+use std::path::Path;
+
+use cid::Cid;
+use sha2::{Digest, Sha256};
+
+use crate::block::{BlockSink, DAG_PB, RAW, cid_from_digest};
+use crate::data::{DataType, UnixFsData};
+use crate::error::ImportError;
+use crate::pb::{PbLink, PbNode};
+use crate::profile::Profile;
+use crate::varint;
+
+/// A finished node of a UnixFS DAG, as its parent links to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Node {
+    pub cid: Cid,
+    /// File bytes below this node (0 for directories and symlinks).
+    pub filesize: u64,
+    /// Cumulative DAG size: this block plus all blocks below it, the dag-pb `Tsize`.
+    pub tsize: u64,
+}
+
+/// How many bytes of chunks are read and hashed together.
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// Imports a whole file from `reader`, streaming. `path` is only used in error messages.
+pub fn import_file(
+    reader: &mut dyn Read,
+    path: &Path,
+    profile: &Profile,
+    sink: &mut dyn BlockSink,
+) -> Result<Node, ImportError> {
+    let chunk = profile.chunk_size;
+    let batch_chunks = (BATCH_BYTES / chunk).max(1);
+    let mut buf = vec![0u8; batch_chunks * chunk];
+    let mut layout = BalancedLayout::new(profile);
+    let mut seen_any = false;
+    loop {
+        let filled = read_full(reader, &mut buf).map_err(|source| ImportError::Io {
+            path: path.into(),
+            source,
+        })?;
+        if filled == 0 && seen_any {
+            break;
+        }
+        seen_any = true;
+        // An empty file is one empty chunk, as in Kubo.
+        let chunks: Vec<&[u8]> = if filled == 0 {
+            vec![&buf[..0]]
+        } else {
+            buf[..filled].chunks(chunk).collect()
+        };
+        for (leaf, chunk_bytes) in hash_leaves(&chunks, profile, sink.keeps_blocks())
+            .into_iter()
+            .zip(&chunks)
+        {
+            let bytes = leaf.block.as_deref().unwrap_or(chunk_bytes);
+            put(sink, &leaf.node.cid, bytes)?;
+            layout.push(leaf.node, sink)?;
+        }
+        if filled < buf.len() {
+            break;
+        }
+    }
+    layout.finish(sink)
+}
+
+/// Reads until `buf` is full or the input ends, so chunk boundaries never depend on how the
+/// input happened to be delivered.
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+pub(crate) fn put(sink: &mut dyn BlockSink, cid: &Cid, bytes: &[u8]) -> Result<(), ImportError> {
+    sink.put(cid, bytes)
+        .map_err(|source| ImportError::Sink { cid: *cid, source })
+}
+
+/// A hashed leaf. `block` holds encoded bytes only for dag-pb leaves that a sink will keep; raw
+/// leaves are the chunk itself.
+struct Leaf {
+    node: Node,
+    block: Option<Vec<u8>>,
+}
+
+/// Hashes a batch of chunks into leaves, in order, on up to all cores.
+fn hash_leaves(chunks: &[&[u8]], profile: &Profile, keep: bool) -> Vec<Leaf> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(chunks.len());
+    if threads <= 1 {
+        return chunks.iter().map(|c| make_leaf(c, profile, keep)).collect();
+    }
+    let per_thread = chunks.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut groups = chunks.chunks(per_thread);
+        let first = groups.next().expect("at least one chunk");
+        let handles: Vec<_> = groups
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .iter()
+                        .map(|c| make_leaf(c, profile, keep))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut leaves: Vec<Leaf> = first.iter().map(|c| make_leaf(c, profile, keep)).collect();
+        for handle in handles {
+            leaves.extend(handle.join().expect("hashing thread panicked"));
+        }
+        leaves
+    })
+}
+
+/// Makes one leaf: a raw block, or a dag-pb node holding a UnixFS `File` with the chunk.
+fn make_leaf(chunk: &[u8], profile: &Profile, keep: bool) -> Leaf {
+    let filesize = chunk.len() as u64;
+    if profile.raw_leaves {
+        let cid = cid_from_digest(1, RAW, &Sha256::digest(chunk).into());
+        return Leaf {
+            node: Node {
+                cid,
+                filesize,
+                tsize: filesize,
+            },
+            block: None,
+        };
+    }
+    // PBNode{Data: Data{Type: File, Data: chunk, filesize}}, hashed in three pieces so that the
+    // chunk is copied only when a sink keeps the block.
+    let (prefix, suffix) = pb_leaf_frame(chunk.len());
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(&prefix)
+        .chain_update(chunk)
+        .chain_update(&suffix)
+        .finalize()
+        .into();
+    let cid = cid_from_digest(profile.cid_version, DAG_PB, &digest);
+    let tsize = (prefix.len() + chunk.len() + suffix.len()) as u64;
+    let block = keep.then(|| [prefix.as_slice(), chunk, suffix.as_slice()].concat());
+    Leaf {
+        node: Node {
+            cid,
+            filesize,
+            tsize,
+        },
+        block,
+    }
+}
+
+/// The bytes before and after the chunk in a dag-pb file leaf. An empty chunk has no `Data`
+/// field at all, which is how Kubo writes the empty file.
+fn pb_leaf_frame(len: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut unixfs_head = vec![0x08, DataType::File as u8];
+    if len > 0 {
+        unixfs_head.push(0x12);
+        varint::put(&mut unixfs_head, len as u64);
+    }
+    let mut suffix = vec![0x18];
+    varint::put(&mut suffix, len as u64);
+    let unixfs_len = unixfs_head.len() + len + suffix.len();
+    let mut prefix = vec![0x0a];
+    varint::put(&mut prefix, unixfs_len as u64);
+    prefix.extend_from_slice(&unixfs_head);
+    (prefix, suffix)
+}
+
+/// The balanced DAG builder: leaves go in, in order; the root comes out.
+pub struct BalancedLayout<'p> {
+    profile: &'p Profile,
+    /// `levels[0]` holds leaves, `levels[n]` holds nodes of height n.
+    levels: Vec<Vec<Node>>,
+}
+
+impl<'p> BalancedLayout<'p> {
+    pub fn new(profile: &'p Profile) -> Self {
+        BalancedLayout {
+            profile,
+            levels: vec![Vec::new()],
+        }
+    }
+
+    /// Adds the next node at `level`, closing that level into a parent first if it is full.
+    fn push_at(
+        &mut self,
+        level: usize,
+        node: Node,
+        sink: &mut dyn BlockSink,
+    ) -> Result<(), ImportError> {
+        if self.levels[level].len() == self.profile.max_links {
+            let children = std::mem::take(&mut self.levels[level]);
+            let parent = self.parent(&children, sink)?;
+            if self.levels.len() == level + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.push_at(level + 1, parent, sink)?;
+        }
+        self.levels[level].push(node);
+        Ok(())
+    }
+
+    /// Adds the next leaf.
+    pub fn push(&mut self, leaf: Node, sink: &mut dyn BlockSink) -> Result<(), ImportError> {
+        self.push_at(0, leaf, sink)
+    }
+
+    /// Closes every open level from the bottom up and returns the root. A single leaf is its
+    /// own root.
+    pub fn finish(mut self, sink: &mut dyn BlockSink) -> Result<Node, ImportError> {
+        let mut level = 0;
+        loop {
+            let top = level + 1 == self.levels.len();
+            let nodes = std::mem::take(&mut self.levels[level]);
+            if top && nodes.len() == 1 {
+                return Ok(nodes[0]);
+            }
+            let parent = self.parent(&nodes, sink)?;
+            if top {
+                return Ok(parent);
+            }
+            self.push_at(level + 1, parent, sink)?;
+            level += 1;
+        }
+    }
+
+    /// Encodes and stores an internal file node over `children`.
+    fn parent(&self, children: &[Node], sink: &mut dyn BlockSink) -> Result<Node, ImportError> {
+        let filesize = children.iter().map(|c| c.filesize).sum();
+        let mut data = UnixFsData::new(DataType::File);
+        data.filesize = Some(filesize);
+        data.blocksizes = children.iter().map(|c| c.filesize).collect();
+        let node = PbNode {
+            links: children
+                .iter()
+                .map(|c| PbLink {
+                    cid: c.cid,
+                    name: Some(String::new()),
+                    tsize: Some(c.tsize),
+                })
+                .collect(),
+            data: Some(data.encode()),
+        };
+        let bytes = node.encode();
+        let cid = cid_from_digest(
+            self.profile.cid_version,
+            DAG_PB,
+            &Sha256::digest(&bytes).into(),
+        );
+        put(sink, &cid, &bytes)?;
+        let tsize = bytes.len() as u64 + children.iter().map(|c| c.tsize).sum::<u64>();
+        Ok(Node {
+            cid,
+            filesize,
+            tsize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::MemoryBlocks;
+
+    fn import(bytes: &[u8], profile: &Profile) -> (Node, MemoryBlocks) {
+        let mut blocks = MemoryBlocks::new();
+        let node = import_file(&mut &bytes[..], Path::new("t"), profile, &mut blocks).unwrap();
+        (node, blocks)
+    }
+
+    #[test]
+    fn empty_file_cids_match_kubo() {
+        assert_eq!(
+            import(b"", &Profile::UNIXFS_V1_2025).0.cid.to_string(),
+            "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+        );
+        assert_eq!(
+            import(b"", &Profile::UNIXFS_V0_2015).0.cid.to_string(),
+            "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
+        );
+    }
+
+    #[test]
+    fn hello_world_cids_match_kubo() {
+        assert_eq!(
+            import(b"hello world", &Profile::UNIXFS_V0_2015)
+                .0
+                .cid
+                .to_string(),
+            "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
+        );
+    }
+
+    #[test]
+    fn streamed_pb_leaf_equals_encoded_node() {
+        let chunk = b"some bytes";
+        let leaf = make_leaf(chunk, &Profile::UNIXFS_V0_2015, true);
+        let mut data = UnixFsData::new(DataType::File);
+        data.data = Some(chunk);
+        data.filesize = Some(chunk.len() as u64);
+        let node = PbNode {
+            links: vec![],
+            data: Some(data.encode()),
+        };
+        assert_eq!(leaf.block.unwrap(), node.encode());
+    }
+
+    #[test]
+    fn layout_depth_follows_max_links() {
+        let profile = Profile {
+            chunk_size: 1,
+            max_links: 3,
+            ..Profile::UNIXFS_V1_2025
+        };
+        // 3 chunks: one root over 3 leaves. 4 chunks: a root over [node(3), node(1)].
+        let (root, blocks) = import(b"abc", &profile);
+        let node = PbNode::decode(&blocks.clone().blocks_mut()[&root.cid]).unwrap();
+        assert_eq!(node.links.len(), 3);
+        let (root, mut blocks) = import(b"abcd", &profile);
+        let node = PbNode::decode(&blocks.blocks_mut()[&root.cid]).unwrap();
+        assert_eq!(node.links.len(), 2);
+        assert_eq!(root.filesize, 4);
+        let first = PbNode::decode(&blocks.blocks_mut()[&node.links[0].cid]).unwrap();
+        let second = PbNode::decode(&blocks.blocks_mut()[&node.links[1].cid]).unwrap();
+        assert_eq!((first.links.len(), second.links.len()), (3, 1));
+    }
+
+    #[test]
+    fn tsize_is_the_sum_of_blocks() {
+        let profile = Profile {
+            chunk_size: 4,
+            max_links: 2,
+            ..Profile::UNIXFS_V0_2015
+        };
+        let bytes: Vec<u8> = (0..37).collect();
+        let (root, mut blocks) = import(&bytes, &profile);
+        let total: usize = blocks.blocks_mut().values().map(Vec::len).sum();
+        assert_eq!(root.tsize, total as u64);
+    }
+}

@@ -1,0 +1,455 @@
+//! Reading a UnixFS DAG back from any `BlockSource`, checking every block against its CID.
+//!
+//! Nothing is trusted: a block is hashed before it is decoded, so a source (a store, a CAR file,
+//! a gateway) can lose data but cannot substitute it. File bytes are streamed with an explicit
+//! stack of link lists rather than recursion, so a deep DAG costs one frame per level and memory
+//! stays flat in the file size.
+
+use std::io::Read;
+
+use cid::Cid;
+use sha2::{Digest, Sha256};
+
+use crate::block::{BlockSource, DAG_PB, IDENTITY, RAW, SHA2_256};
+use crate::data::{DataType, UnixFsData};
+use crate::error::ReadError;
+use crate::hamt::{MURMUR3_X64_64, hash_name, slot_prefix};
+use crate::pb::{PbLink, PbNode};
+use crate::profile::HAMT_FANOUT;
+
+/// How deep a file DAG or HAMT may go before it is treated as hostile.
+const MAX_DEPTH: usize = 256;
+
+/// A decoded block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A raw leaf: file bytes.
+    Raw(Vec<u8>),
+    /// A dag-pb node and the type from its UnixFS data.
+    Pb { node: PbNode, kind: DataType },
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListEntry {
+    pub name: String,
+    pub cid: Cid,
+    pub tsize: Option<u64>,
+}
+
+/// Reads and verifies DAGs from a block source.
+#[derive(Clone, Copy)]
+pub struct DagReader<'s> {
+    source: &'s dyn BlockSource,
+}
+
+impl<'s> DagReader<'s> {
+    pub fn new(source: &'s dyn BlockSource) -> Self {
+        DagReader { source }
+    }
+
+    /// Fetches a block and checks its bytes against the CID's multihash.
+    pub fn block(&self, cid: &Cid) -> Result<Vec<u8>, ReadError> {
+        let hash = cid.hash();
+        if hash.code() == IDENTITY {
+            return Ok(hash.digest().to_vec());
+        }
+        if hash.code() != SHA2_256 {
+            return Err(ReadError::UnsupportedHash {
+                cid: *cid,
+                code: hash.code(),
+            });
+        }
+        let bytes = self
+            .source
+            .get(cid)
+            .map_err(|source| ReadError::Source { cid: *cid, source })?
+            .ok_or(ReadError::MissingBlock { cid: *cid })?;
+        if Sha256::digest(&bytes).as_slice() != hash.digest() {
+            return Err(ReadError::HashMismatch { cid: *cid });
+        }
+        Ok(bytes)
+    }
+
+    /// Fetches, verifies and decodes a block.
+    pub fn decode(&self, cid: &Cid) -> Result<Decoded, ReadError> {
+        let bytes = self.block(cid)?;
+        match cid.codec() {
+            RAW => Ok(Decoded::Raw(bytes)),
+            DAG_PB => {
+                let node = PbNode::decode(&bytes)
+                    .map_err(|source| ReadError::Decode { cid: *cid, source })?;
+                let kind = match &node.data {
+                    Some(data) => {
+                        UnixFsData::decode(data)
+                            .map_err(|source| ReadError::Decode { cid: *cid, source })?
+                            .kind
+                    }
+                    None => {
+                        return Err(ReadError::UnexpectedNode {
+                            cid: *cid,
+                            expected: "UnixFS node",
+                            found: "bare dag-pb node",
+                        });
+                    }
+                };
+                Ok(Decoded::Pb { node, kind })
+            }
+            codec => Err(ReadError::UnsupportedCodec { cid: *cid, codec }),
+        }
+    }
+
+    /// Lists a plain or HAMT-sharded directory, sorted by name.
+    pub fn list(&self, cid: &Cid) -> Result<Vec<ListEntry>, ReadError> {
+        let (node, kind) = self.pb_node(cid)?;
+        let mut entries = Vec::new();
+        match kind {
+            DataType::Directory => {
+                entries.extend(node.links.into_iter().map(|l| ListEntry {
+                    name: l.name.unwrap_or_default(),
+                    cid: l.cid,
+                    tsize: l.tsize,
+                }));
+            }
+            DataType::HamtShard => self.collect_shard(cid, node, 0, &mut entries)?,
+            other => return Err(unexpected(cid, "directory", other)),
+        }
+        entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        Ok(entries)
+    }
+
+    fn collect_shard(
+        &self,
+        cid: &Cid,
+        node: PbNode,
+        depth: usize,
+        out: &mut Vec<ListEntry>,
+    ) -> Result<(), ReadError> {
+        check_shard(cid, &node, depth)?;
+        for link in node.links {
+            let name = link.name.unwrap_or_default();
+            if name.len() == 2 {
+                let (child, kind) = self.pb_node(&link.cid)?;
+                if kind != DataType::HamtShard {
+                    return Err(unexpected(&link.cid, "HAMT shard", kind));
+                }
+                self.collect_shard(&link.cid, child, depth + 1, out)?;
+            } else if name.len() > 2 {
+                out.push(ListEntry {
+                    name: name[2..].to_owned(),
+                    cid: link.cid,
+                    tsize: link.tsize,
+                });
+            } else {
+                return Err(ReadError::UnexpectedNode {
+                    cid: *cid,
+                    expected: "HAMT link name",
+                    found: "short name",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds `name` in a directory without listing a whole HAMT: one shard per level.
+    pub fn lookup(&self, dir: &Cid, name: &str) -> Result<Option<Cid>, ReadError> {
+        let (node, kind) = self.pb_node(dir)?;
+        match kind {
+            DataType::Directory => Ok(node
+                .links
+                .into_iter()
+                .find(|l| l.name.as_deref() == Some(name))
+                .map(|l| l.cid)),
+            DataType::HamtShard => self.lookup_shard(dir, node, name),
+            other => Err(unexpected(dir, "directory", other)),
+        }
+    }
+
+    fn lookup_shard(
+        &self,
+        root: &Cid,
+        mut node: PbNode,
+        name: &str,
+    ) -> Result<Option<Cid>, ReadError> {
+        let hash = hash_name(name.as_bytes());
+        let mut shard_cid = *root;
+        for (depth, &slot) in hash.iter().enumerate() {
+            check_shard(&shard_cid, &node, depth)?;
+            let prefix = slot_prefix(slot as usize);
+            let Some(link) = node
+                .links
+                .iter()
+                .find(|l| l.name.as_deref().is_some_and(|n| n.starts_with(&prefix)))
+            else {
+                return Ok(None);
+            };
+            let link_name = link.name.as_deref().unwrap_or_default();
+            if link_name.len() > 2 {
+                return Ok((&link_name[2..] == name).then_some(link.cid));
+            }
+            shard_cid = link.cid;
+            let (child, kind) = self.pb_node(&shard_cid)?;
+            if kind != DataType::HamtShard {
+                return Err(unexpected(&shard_cid, "HAMT shard", kind));
+            }
+            node = child;
+        }
+        Ok(None)
+    }
+
+    /// Follows a `/`-separated path from `root`. Empty components are ignored.
+    pub fn resolve(&self, root: &Cid, path: &str) -> Result<Cid, ReadError> {
+        let mut cid = *root;
+        for name in path.split('/').filter(|c| !c.is_empty()) {
+            cid = self
+                .lookup(&cid, name)?
+                .ok_or_else(|| ReadError::NotFound {
+                    cid,
+                    name: name.to_owned(),
+                })?;
+        }
+        Ok(cid)
+    }
+
+    /// Streams the bytes of the file at `cid`.
+    pub fn cat(&self, cid: &Cid) -> Result<FileReader<'s>, ReadError> {
+        if cid.codec() == DAG_PB {
+            let (_, kind) = self.pb_node(cid)?;
+            if !matches!(kind, DataType::File | DataType::Raw) {
+                return Err(unexpected(cid, "file", kind));
+            }
+        }
+        Ok(FileReader {
+            dag: *self,
+            root: *cid,
+            stack: vec![vec![*cid].into_iter()],
+            current: Vec::new(),
+            pos: 0,
+        })
+    }
+
+    /// The symlink target stored at `cid`.
+    pub fn read_link(&self, cid: &Cid) -> Result<Vec<u8>, ReadError> {
+        let (node, kind) = self.pb_node(cid)?;
+        if kind != DataType::Symlink {
+            return Err(unexpected(cid, "symlink", kind));
+        }
+        let data = node.data.unwrap_or_default();
+        let msg =
+            UnixFsData::decode(&data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
+        Ok(msg.data.unwrap_or_default().to_vec())
+    }
+
+    /// What kind of UnixFS node `cid` is: raw leaves count as files.
+    pub fn kind(&self, cid: &Cid) -> Result<DataType, ReadError> {
+        match self.decode(cid)? {
+            Decoded::Raw(_) => Ok(DataType::Raw),
+            Decoded::Pb { kind, .. } => Ok(kind),
+        }
+    }
+
+    fn pb_node(&self, cid: &Cid) -> Result<(PbNode, DataType), ReadError> {
+        match self.decode(cid)? {
+            Decoded::Pb { node, kind } => Ok((node, kind)),
+            Decoded::Raw(_) => Err(ReadError::UnexpectedNode {
+                cid: *cid,
+                expected: "dag-pb node",
+                found: "raw block",
+            }),
+        }
+    }
+}
+
+fn unexpected(cid: &Cid, expected: &'static str, found: DataType) -> ReadError {
+    ReadError::UnexpectedNode {
+        cid: *cid,
+        expected,
+        found: found.name(),
+    }
+}
+
+/// Refuses shards with a hash function or fanout this reader does not speak.
+fn check_shard(cid: &Cid, node: &PbNode, depth: usize) -> Result<(), ReadError> {
+    let data = node.data.as_deref().unwrap_or_default();
+    let msg = UnixFsData::decode(data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
+    if msg.hash_type != Some(MURMUR3_X64_64) || msg.fanout != Some(HAMT_FANOUT as u64) {
+        return Err(ReadError::UnexpectedNode {
+            cid: *cid,
+            expected: "murmur3 HAMT with fanout 256",
+            found: "other HAMT",
+        });
+    }
+    if depth >= 8 {
+        return Err(ReadError::TooDeep {
+            cid: *cid,
+            limit: 8,
+        });
+    }
+    Ok(())
+}
+
+/// A `Read` over a file DAG: depth-first, each node's own data before its children.
+pub struct FileReader<'s> {
+    dag: DagReader<'s>,
+    root: Cid,
+    stack: Vec<std::vec::IntoIter<Cid>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl FileReader<'_> {
+    /// Loads the next block with file bytes into `current`. False at the end of the file.
+    fn advance(&mut self) -> Result<bool, ReadError> {
+        loop {
+            let Some(frame) = self.stack.last_mut() else {
+                return Ok(false);
+            };
+            let Some(cid) = frame.next() else {
+                self.stack.pop();
+                continue;
+            };
+            match self.dag.decode(&cid)? {
+                Decoded::Raw(bytes) => {
+                    self.current = bytes;
+                }
+                Decoded::Pb { node, kind } => {
+                    if !matches!(kind, DataType::File | DataType::Raw) {
+                        return Err(unexpected(&cid, "file", kind));
+                    }
+                    let data = node.data.as_deref().unwrap_or_default();
+                    let msg = UnixFsData::decode(data)
+                        .map_err(|source| ReadError::Decode { cid, source })?;
+                    self.current = msg.data.unwrap_or_default().to_vec();
+                    if !node.links.is_empty() {
+                        if self.stack.len() >= MAX_DEPTH {
+                            return Err(ReadError::TooDeep {
+                                cid: self.root,
+                                limit: MAX_DEPTH,
+                            });
+                        }
+                        let children: Vec<Cid> =
+                            node.links.iter().map(|l: &PbLink| l.cid).collect();
+                        self.stack.push(children.into_iter());
+                    }
+                }
+            }
+            self.pos = 0;
+            if !self.current.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.pos == self.current.len() {
+            if !self.advance()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::MemoryBlocks;
+    use crate::dir::{DirEntry, build_directory};
+    use crate::file::import_file;
+    use crate::profile::Profile;
+    use std::path::Path;
+
+    fn bytes(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn cat_round_trips_deep_files_in_both_profiles() {
+        for base in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
+            let profile = Profile {
+                chunk_size: 3,
+                max_links: 2,
+                ..base
+            };
+            let data = bytes(100); // 34 chunks: 6 levels deep
+            let mut blocks = MemoryBlocks::new();
+            let root = import_file(&mut &data[..], Path::new("t"), &profile, &mut blocks).unwrap();
+            let mut out = Vec::new();
+            DagReader::new(&blocks)
+                .cat(&root.cid)
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, data);
+        }
+    }
+
+    #[test]
+    fn corrupt_and_missing_blocks_are_reported() {
+        let profile = Profile {
+            chunk_size: 10,
+            ..Profile::UNIXFS_V1_2025
+        };
+        let data = bytes(50);
+        let mut blocks = MemoryBlocks::new();
+        let root = import_file(&mut &data[..], Path::new("t"), &profile, &mut blocks).unwrap();
+        let leaf = crate::block::sha256_cid(1, RAW, &data[10..20]);
+        blocks.blocks_mut().get_mut(&leaf).unwrap()[0] ^= 1;
+        let err = DagReader::new(&blocks)
+            .cat(&root.cid)
+            .unwrap()
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("does not match its hash"), "{err}");
+        blocks.blocks_mut().remove(&leaf);
+        let err = DagReader::new(&blocks)
+            .cat(&root.cid)
+            .unwrap()
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("is missing"), "{err}");
+    }
+
+    #[test]
+    fn hamt_list_and_lookup_find_every_entry() {
+        let profile = Profile {
+            shard_rule: crate::profile::ShardRule::EntryCount(10),
+            ..Profile::UNIXFS_V1_2025
+        };
+        let mut blocks = MemoryBlocks::new();
+        let mut entries = Vec::new();
+        for i in 0..3000 {
+            let name = format!("file-{i}");
+            let node =
+                import_file(&mut name.as_bytes(), Path::new("t"), &profile, &mut blocks).unwrap();
+            entries.push(DirEntry { name, node });
+        }
+        let dir = build_directory(entries.clone(), &profile, &mut blocks).unwrap();
+        let reader = DagReader::new(&blocks);
+        assert_eq!(reader.kind(&dir.cid).unwrap(), DataType::HamtShard);
+        let listed = reader.list(&dir.cid).unwrap();
+        assert_eq!(listed.len(), 3000);
+        for entry in entries.iter().step_by(97) {
+            assert_eq!(
+                reader.lookup(&dir.cid, &entry.name).unwrap(),
+                Some(entry.node.cid)
+            );
+            let mut out = String::new();
+            reader
+                .cat(&reader.resolve(&dir.cid, &entry.name).unwrap())
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, entry.name);
+        }
+        assert_eq!(reader.lookup(&dir.cid, "absent").unwrap(), None);
+    }
+}
