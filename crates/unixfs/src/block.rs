@@ -5,7 +5,7 @@
 //! nothing of block stores, CAR files or buckets. `NullSink` makes `--only-hash` a sink that
 //! throws blocks away instead of a separate code path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cid::Cid;
 use multihash::Multihash;
@@ -41,11 +41,7 @@ pub fn cid_from_digest(version: u8, codec: u64, digest: &[u8; 32]) -> Cid {
 /// Somewhere to put blocks as the importer makes them.
 pub trait BlockSink {
     /// Stores one block. The importer may hand over the same CID more than once.
-    fn put(
-        &mut self,
-        cid: &Cid,
-        bytes: &[u8],
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+    fn put(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
     /// False when blocks are not kept, so the importer can skip building bytes it only hashes.
     fn keeps_blocks(&self) -> bool {
@@ -70,6 +66,39 @@ impl BlockSink for NullSink {
 
     fn keeps_blocks(&self) -> bool {
         false
+    }
+}
+
+/// Passes blocks through to another sink and counts the distinct CIDs, as `ipfs dag stat` does.
+#[derive(Debug, Default)]
+pub struct CountingSink<S> {
+    inner: S,
+    seen: HashSet<Cid>,
+}
+
+impl<S: BlockSink> CountingSink<S> {
+    pub fn new(inner: S) -> Self {
+        CountingSink { inner, seen: HashSet::new() }
+    }
+
+    /// The number of distinct blocks put so far.
+    pub fn unique_blocks(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: BlockSink> BlockSink for CountingSink<S> {
+    fn put(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.seen.insert(*cid);
+        self.inner.put(cid, bytes)
+    }
+
+    fn keeps_blocks(&self) -> bool {
+        self.inner.keeps_blocks()
     }
 }
 
@@ -99,11 +128,7 @@ impl MemoryBlocks {
 }
 
 impl BlockSink for MemoryBlocks {
-    fn put(
-        &mut self,
-        cid: &Cid,
-        bytes: &[u8],
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn put(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.blocks.entry(*cid).or_insert_with(|| bytes.to_vec());
         Ok(())
     }
@@ -122,10 +147,7 @@ mod tests {
     #[test]
     fn raw_cid_of_hello_world() {
         let cid = sha256_cid(1, RAW, b"hello world");
-        assert_eq!(
-            cid.to_string(),
-            "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
-        );
+        assert_eq!(cid.to_string(), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
     }
 
     #[test]

@@ -83,8 +83,7 @@ impl<'a> UnixFsData<'a> {
 
     /// Encodes the message in field-number order.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(16 + self.data.map_or(0, <[u8]>::len) + 4 * self.blocksizes.len());
+        let mut out = Vec::with_capacity(16 + self.data.map_or(0, <[u8]>::len) + 4 * self.blocksizes.len());
         out.push(0x08);
         varint::put(&mut out, self.kind as u64);
         if let Some(data) = self.data {
@@ -138,11 +137,7 @@ impl<'a> UnixFsData<'a> {
             let (field, wire_type) = (tag >> 3, tag & 7);
             // blocksizes (4) is the one field that may repeat.
             if field < last_field || (field == last_field && field != 4) {
-                return Err(DecodeError::FieldOrder {
-                    message: "UnixFS Data",
-                    field,
-                    offset: at,
-                });
+                return Err(DecodeError::FieldOrder { message: "UnixFS Data", field, offset: at });
             }
             last_field = field;
             match (field, wire_type) {
@@ -158,20 +153,12 @@ impl<'a> UnixFsData<'a> {
                 (7, 0) => msg.mode = Some(varint::get(buf, &mut pos)? as u32),
                 (8, 2) => msg.mtime = Some(decode_mtime(length_delimited(buf, &mut pos)?)?),
                 _ => {
-                    return Err(DecodeError::UnexpectedField {
-                        message: "UnixFS Data",
-                        field,
-                        wire_type,
-                        offset: at,
-                    });
+                    return Err(DecodeError::UnexpectedField { message: "UnixFS Data", field, wire_type, offset: at });
                 }
             }
         }
         if !seen_type {
-            return Err(DecodeError::MissingField {
-                message: "UnixFS Data",
-                field: "Type",
-            });
+            return Err(DecodeError::MissingField { message: "UnixFS Data", field: "Type" });
         }
         Ok(msg)
     }
@@ -179,39 +166,25 @@ impl<'a> UnixFsData<'a> {
 
 fn decode_mtime(buf: &[u8]) -> Result<UnixTime, DecodeError> {
     let mut pos = 0;
-    let mut time = UnixTime {
-        seconds: 0,
-        nanos: None,
-    };
+    let mut time = UnixTime { seconds: 0, nanos: None };
     let mut last_field = 0;
     while pos < buf.len() {
         let at = pos;
         let tag = varint::get(buf, &mut pos)?;
         let (field, wire_type) = (tag >> 3, tag & 7);
         if field <= last_field {
-            return Err(DecodeError::FieldOrder {
-                message: "UnixTime",
-                field,
-                offset: at,
-            });
+            return Err(DecodeError::FieldOrder { message: "UnixTime", field, offset: at });
         }
         last_field = field;
         match (field, wire_type) {
             (1, 0) => time.seconds = varint::get(buf, &mut pos)? as i64,
             (2, 5) => {
-                let bytes = buf
-                    .get(pos..pos + 4)
-                    .ok_or(DecodeError::Truncated { offset: pos })?;
+                let bytes = buf.get(pos..pos + 4).ok_or(DecodeError::Truncated { offset: pos })?;
                 time.nanos = Some(u32::from_le_bytes(bytes.try_into().expect("4 bytes")));
                 pos += 4;
             }
             _ => {
-                return Err(DecodeError::UnexpectedField {
-                    message: "UnixTime",
-                    field,
-                    wire_type,
-                    offset: at,
-                });
+                return Err(DecodeError::UnexpectedField { message: "UnixTime", field, wire_type, offset: at });
             }
         }
     }
@@ -224,10 +197,7 @@ mod tests {
 
     #[test]
     fn directory_is_two_bytes() {
-        assert_eq!(
-            UnixFsData::new(DataType::Directory).encode(),
-            vec![0x08, 0x01]
-        );
+        assert_eq!(UnixFsData::new(DataType::Directory).encode(), vec![0x08, 0x01]);
     }
 
     #[test]
@@ -241,10 +211,7 @@ mod tests {
             hash_type: Some(0x22),
             fanout: Some(256),
             mode: Some(0o644),
-            mtime: Some(UnixTime {
-                seconds: 1_700_000_000,
-                nanos: Some(5),
-            }),
+            mtime: Some(UnixTime { seconds: 1_700_000_000, nanos: Some(5) }),
         };
         let bytes = msg.encode();
         assert_eq!(UnixFsData::decode(&bytes).unwrap(), msg);
@@ -253,29 +220,14 @@ mod tests {
     #[test]
     fn rejects_out_of_order_unknown_and_missing() {
         // filesize before Type.
-        assert!(matches!(
-            UnixFsData::decode(&[0x18, 0x00, 0x08, 0x02]),
-            Err(DecodeError::FieldOrder { .. })
-        ));
+        assert!(matches!(UnixFsData::decode(&[0x18, 0x00, 0x08, 0x02]), Err(DecodeError::FieldOrder { .. })));
         // Field 9.
-        assert!(matches!(
-            UnixFsData::decode(&[0x08, 0x02, 0x48, 0x00]),
-            Err(DecodeError::UnexpectedField { .. })
-        ));
+        assert!(matches!(UnixFsData::decode(&[0x08, 0x02, 0x48, 0x00]), Err(DecodeError::UnexpectedField { .. })));
         // No Type.
-        assert!(matches!(
-            UnixFsData::decode(&[0x18, 0x00]),
-            Err(DecodeError::MissingField { .. })
-        ));
+        assert!(matches!(UnixFsData::decode(&[0x18, 0x00]), Err(DecodeError::MissingField { .. })));
         // Type 9.
-        assert!(matches!(
-            UnixFsData::decode(&[0x08, 0x09]),
-            Err(DecodeError::UnknownDataType(9))
-        ));
+        assert!(matches!(UnixFsData::decode(&[0x08, 0x09]), Err(DecodeError::UnknownDataType(9))));
         // Type twice.
-        assert!(matches!(
-            UnixFsData::decode(&[0x08, 0x02, 0x08, 0x02]),
-            Err(DecodeError::FieldOrder { .. })
-        ));
+        assert!(matches!(UnixFsData::decode(&[0x08, 0x02, 0x08, 0x02]), Err(DecodeError::FieldOrder { .. })));
     }
 }

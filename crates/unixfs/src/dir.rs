@@ -29,29 +29,16 @@ pub fn build_directory(
 ) -> Result<Node, ImportError> {
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     if needs_sharding(&entries, profile) {
-        let entries = entries
-            .iter()
-            .map(|e| hamt::Entry::new(&e.name, e.node))
-            .collect();
+        let entries = entries.iter().map(|e| hamt::Entry::new(&e.name, e.node)).collect();
         return hamt::build(entries, profile, sink);
     }
-    let links: Vec<PbLink> = entries
-        .iter()
-        .map(|e| PbLink::named(e.name.clone(), e.node.cid, e.node.tsize))
-        .collect();
-    let node = PbNode {
-        links,
-        data: Some(UnixFsData::new(DataType::Directory).encode()),
-    };
+    let links: Vec<PbLink> = entries.iter().map(|e| PbLink::named(e.name.clone(), e.node.cid, e.node.tsize)).collect();
+    let node = PbNode { links, data: Some(UnixFsData::new(DataType::Directory).encode()) };
     let bytes = node.encode();
     let cid = cid_from_digest(profile.cid_version, DAG_PB, &Sha256::digest(&bytes).into());
     put(sink, &cid, &bytes)?;
     let tsize = bytes.len() as u64 + entries.iter().map(|e| e.node.tsize).sum::<u64>();
-    Ok(Node {
-        cid,
-        filesize: 0,
-        tsize,
-    })
+    Ok(Node { cid, filesize: 0, tsize })
 }
 
 /// Whether a directory with these entries must be a HAMT under `profile`.
@@ -59,44 +46,27 @@ pub fn needs_sharding(entries: &[DirEntry], profile: &Profile) -> bool {
     match profile.shard_rule {
         ShardRule::EntryCount(max) => entries.len() > max,
         ShardRule::LinksBytes => {
-            let size: usize = entries
-                .iter()
-                .map(|e| e.name.len() + e.node.cid.encoded_len())
-                .sum();
+            let size: usize = entries.iter().map(|e| e.name.len() + e.node.cid.encoded_len()).sum();
             size > HAMT_THRESHOLD
         }
         ShardRule::BlockBytes => {
             // The plain directory's exact encoded size: every link plus the 2-byte Data field.
             let data = data_field_len(UnixFsData::new(DataType::Directory).encode().len());
-            let links: usize = entries
-                .iter()
-                .map(|e| PbLink::named(e.name.clone(), e.node.cid, e.node.tsize).encoded_len())
-                .sum();
+            let links: usize =
+                entries.iter().map(|e| PbLink::named(e.name.clone(), e.node.cid, e.node.tsize).encoded_len()).sum();
             links + data > HAMT_THRESHOLD
         }
     }
 }
 
 /// Builds and stores a symlink node pointing at `target`.
-pub fn build_symlink(
-    target: &[u8],
-    profile: &Profile,
-    sink: &mut dyn BlockSink,
-) -> Result<Node, ImportError> {
+pub fn build_symlink(target: &[u8], profile: &Profile, sink: &mut dyn BlockSink) -> Result<Node, ImportError> {
     let mut data = UnixFsData::new(DataType::Symlink);
     data.data = Some(target);
-    let bytes = PbNode {
-        links: vec![],
-        data: Some(data.encode()),
-    }
-    .encode();
+    let bytes = PbNode { links: vec![], data: Some(data.encode()) }.encode();
     let cid = cid_from_digest(profile.cid_version, DAG_PB, &Sha256::digest(&bytes).into());
     put(sink, &cid, &bytes)?;
-    Ok(Node {
-        cid,
-        filesize: 0,
-        tsize: bytes.len() as u64,
-    })
+    Ok(Node { cid, filesize: 0, tsize: bytes.len() as u64 })
 }
 
 #[cfg(test)]
@@ -105,29 +75,16 @@ mod tests {
     use crate::block::{MemoryBlocks, RAW, sha256_cid};
 
     fn entry(name: &str) -> DirEntry {
-        DirEntry {
-            name: name.into(),
-            node: Node {
-                cid: sha256_cid(1, RAW, b"x"),
-                filesize: 1,
-                tsize: 1,
-            },
-        }
+        DirEntry { name: name.into(), node: Node { cid: sha256_cid(1, RAW, b"x"), filesize: 1, tsize: 1 } }
     }
 
     #[test]
     fn empty_directory_matches_kubo() {
         let mut sink = MemoryBlocks::new();
         let v0 = build_directory(vec![], &Profile::UNIXFS_V0_2015, &mut sink).unwrap();
-        assert_eq!(
-            v0.cid.to_string(),
-            "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
-        );
+        assert_eq!(v0.cid.to_string(), "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
         let v1 = build_directory(vec![], &Profile::UNIXFS_V1_2025, &mut sink).unwrap();
-        assert_eq!(
-            v1.cid.to_string(),
-            "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"
-        );
+        assert_eq!(v1.cid.to_string(), "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354");
     }
 
     #[test]

@@ -17,23 +17,11 @@ pub enum DecodeError {
     #[error("varint at byte {offset} is not in its shortest form")]
     NonMinimalVarint { offset: usize },
     #[error("unexpected field {field} (wire type {wire_type}) at byte {offset} in {message}")]
-    UnexpectedField {
-        message: &'static str,
-        field: u64,
-        wire_type: u64,
-        offset: usize,
-    },
+    UnexpectedField { message: &'static str, field: u64, wire_type: u64, offset: usize },
     #[error("field {field} at byte {offset} is out of canonical order in {message}")]
-    FieldOrder {
-        message: &'static str,
-        field: u64,
-        offset: usize,
-    },
+    FieldOrder { message: &'static str, field: u64, offset: usize },
     #[error("required field {field} missing in {message}")]
-    MissingField {
-        message: &'static str,
-        field: &'static str,
-    },
+    MissingField { message: &'static str, field: &'static str },
     #[error("link {index} is not sorted by name")]
     UnsortedLinks { index: usize },
     #[error("invalid CID in link at byte {offset}")]
@@ -49,27 +37,17 @@ pub enum DecodeError {
 #[non_exhaustive]
 pub enum ImportError {
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: file name is not valid UTF-8", path.display())]
     NonUtf8Name { path: PathBuf },
     #[error("{}: unsupported file type (not a file, directory or symlink)", path.display())]
     UnsupportedFileType { path: PathBuf },
     #[error("{}: file changed while it was read ({expected} bytes expected, {actual} read)", path.display())]
-    FileChanged {
-        path: PathBuf,
-        expected: u64,
-        actual: u64,
-    },
+    FileChanged { path: PathBuf, expected: u64, actual: u64 },
     #[error("names {names:?} share all 64 bits of their HAMT hash")]
     HamtCollision { names: Vec<String> },
     #[error("storing block {cid}: {source}")]
-    Sink {
-        cid: Cid,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    Sink { cid: Cid, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 /// Why a DAG could not be read back.
@@ -87,11 +65,7 @@ pub enum ReadError {
     #[error("block {cid}: {source}")]
     Decode { cid: Cid, source: DecodeError },
     #[error("block {cid} is a {found}, expected a {expected}")]
-    UnexpectedNode {
-        cid: Cid,
-        expected: &'static str,
-        found: &'static str,
-    },
+    UnexpectedNode { cid: Cid, expected: &'static str, found: &'static str },
     #[error("block {cid}: file sizes in the DAG disagree")]
     SizeMismatch { cid: Cid },
     #[error("no entry {name:?} in directory {cid}")]
@@ -99,10 +73,7 @@ pub enum ReadError {
     #[error("DAG under {cid} is deeper than {limit} levels")]
     TooDeep { cid: Cid, limit: usize },
     #[error("reading block {cid}: {source}")]
-    Source {
-        cid: Cid,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    Source { cid: Cid, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 impl From<ReadError> for std::io::Error {

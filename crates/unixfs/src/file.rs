@@ -47,24 +47,14 @@ pub fn import_file(
     let mut layout = BalancedLayout::new(profile);
     let mut seen_any = false;
     loop {
-        let filled = read_full(reader, &mut buf).map_err(|source| ImportError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let filled = read_full(reader, &mut buf).map_err(|source| ImportError::Io { path: path.into(), source })?;
         if filled == 0 && seen_any {
             break;
         }
         seen_any = true;
         // An empty file is one empty chunk, as in Kubo.
-        let chunks: Vec<&[u8]> = if filled == 0 {
-            vec![&buf[..0]]
-        } else {
-            buf[..filled].chunks(chunk).collect()
-        };
-        for (leaf, chunk_bytes) in hash_leaves(&chunks, profile, sink.keeps_blocks())
-            .into_iter()
-            .zip(&chunks)
-        {
+        let chunks: Vec<&[u8]> = if filled == 0 { vec![&buf[..0]] } else { buf[..filled].chunks(chunk).collect() };
+        for (leaf, chunk_bytes) in hash_leaves(&chunks, profile, sink.keeps_blocks()).into_iter().zip(&chunks) {
             let bytes = leaf.block.as_deref().unwrap_or(chunk_bytes);
             put(sink, &leaf.node.cid, bytes)?;
             layout.push(leaf.node, sink)?;
@@ -92,8 +82,7 @@ fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 pub(crate) fn put(sink: &mut dyn BlockSink, cid: &Cid, bytes: &[u8]) -> Result<(), ImportError> {
-    sink.put(cid, bytes)
-        .map_err(|source| ImportError::Sink { cid: *cid, source })
+    sink.put(cid, bytes).map_err(|source| ImportError::Sink { cid: *cid, source })
 }
 
 /// A hashed leaf. `block` holds encoded bytes only for dag-pb leaves that a sink will keep; raw
@@ -105,9 +94,7 @@ struct Leaf {
 
 /// Hashes a batch of chunks into leaves, in order, on up to all cores.
 fn hash_leaves(chunks: &[&[u8]], profile: &Profile, keep: bool) -> Vec<Leaf> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(chunks.len());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len());
     if threads <= 1 {
         return chunks.iter().map(|c| make_leaf(c, profile, keep)).collect();
     }
@@ -116,14 +103,7 @@ fn hash_leaves(chunks: &[&[u8]], profile: &Profile, keep: bool) -> Vec<Leaf> {
         let mut groups = chunks.chunks(per_thread);
         let first = groups.next().expect("at least one chunk");
         let handles: Vec<_> = groups
-            .map(|group| {
-                scope.spawn(move || {
-                    group
-                        .iter()
-                        .map(|c| make_leaf(c, profile, keep))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|group| scope.spawn(move || group.iter().map(|c| make_leaf(c, profile, keep)).collect::<Vec<_>>()))
             .collect();
         let mut leaves: Vec<Leaf> = first.iter().map(|c| make_leaf(c, profile, keep)).collect();
         for handle in handles {
@@ -138,35 +118,17 @@ fn make_leaf(chunk: &[u8], profile: &Profile, keep: bool) -> Leaf {
     let filesize = chunk.len() as u64;
     if profile.raw_leaves {
         let cid = cid_from_digest(1, RAW, &Sha256::digest(chunk).into());
-        return Leaf {
-            node: Node {
-                cid,
-                filesize,
-                tsize: filesize,
-            },
-            block: None,
-        };
+        return Leaf { node: Node { cid, filesize, tsize: filesize }, block: None };
     }
     // PBNode{Data: Data{Type: File, Data: chunk, filesize}}, hashed in three pieces so that the
     // chunk is copied only when a sink keeps the block.
     let (prefix, suffix) = pb_leaf_frame(chunk.len());
-    let digest: [u8; 32] = Sha256::new()
-        .chain_update(&prefix)
-        .chain_update(chunk)
-        .chain_update(&suffix)
-        .finalize()
-        .into();
+    let digest: [u8; 32] =
+        Sha256::new().chain_update(&prefix).chain_update(chunk).chain_update(&suffix).finalize().into();
     let cid = cid_from_digest(profile.cid_version, DAG_PB, &digest);
     let tsize = (prefix.len() + chunk.len() + suffix.len()) as u64;
     let block = keep.then(|| [prefix.as_slice(), chunk, suffix.as_slice()].concat());
-    Leaf {
-        node: Node {
-            cid,
-            filesize,
-            tsize,
-        },
-        block,
-    }
+    Leaf { node: Node { cid, filesize, tsize }, block }
 }
 
 /// The bytes before and after the chunk in a dag-pb file leaf. An empty chunk has no `Data`
@@ -195,19 +157,11 @@ pub struct BalancedLayout<'p> {
 
 impl<'p> BalancedLayout<'p> {
     pub fn new(profile: &'p Profile) -> Self {
-        BalancedLayout {
-            profile,
-            levels: vec![Vec::new()],
-        }
+        BalancedLayout { profile, levels: vec![Vec::new()] }
     }
 
     /// Adds the next node at `level`, closing that level into a parent first if it is full.
-    fn push_at(
-        &mut self,
-        level: usize,
-        node: Node,
-        sink: &mut dyn BlockSink,
-    ) -> Result<(), ImportError> {
+    fn push_at(&mut self, level: usize, node: Node, sink: &mut dyn BlockSink) -> Result<(), ImportError> {
         if self.levels[level].len() == self.profile.max_links {
             let children = std::mem::take(&mut self.levels[level]);
             let parent = self.parent(&children, sink)?;
@@ -253,27 +207,15 @@ impl<'p> BalancedLayout<'p> {
         let node = PbNode {
             links: children
                 .iter()
-                .map(|c| PbLink {
-                    cid: c.cid,
-                    name: Some(String::new()),
-                    tsize: Some(c.tsize),
-                })
+                .map(|c| PbLink { cid: c.cid, name: Some(String::new()), tsize: Some(c.tsize) })
                 .collect(),
             data: Some(data.encode()),
         };
         let bytes = node.encode();
-        let cid = cid_from_digest(
-            self.profile.cid_version,
-            DAG_PB,
-            &Sha256::digest(&bytes).into(),
-        );
+        let cid = cid_from_digest(self.profile.cid_version, DAG_PB, &Sha256::digest(&bytes).into());
         put(sink, &cid, &bytes)?;
         let tsize = bytes.len() as u64 + children.iter().map(|c| c.tsize).sum::<u64>();
-        Ok(Node {
-            cid,
-            filesize,
-            tsize,
-        })
+        Ok(Node { cid, filesize, tsize })
     }
 }
 
@@ -303,10 +245,7 @@ mod tests {
     #[test]
     fn hello_world_cids_match_kubo() {
         assert_eq!(
-            import(b"hello world", &Profile::UNIXFS_V0_2015)
-                .0
-                .cid
-                .to_string(),
+            import(b"hello world", &Profile::UNIXFS_V0_2015).0.cid.to_string(),
             "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
         );
     }
@@ -318,20 +257,13 @@ mod tests {
         let mut data = UnixFsData::new(DataType::File);
         data.data = Some(chunk);
         data.filesize = Some(chunk.len() as u64);
-        let node = PbNode {
-            links: vec![],
-            data: Some(data.encode()),
-        };
+        let node = PbNode { links: vec![], data: Some(data.encode()) };
         assert_eq!(leaf.block.unwrap(), node.encode());
     }
 
     #[test]
     fn layout_depth_follows_max_links() {
-        let profile = Profile {
-            chunk_size: 1,
-            max_links: 3,
-            ..Profile::UNIXFS_V1_2025
-        };
+        let profile = Profile { chunk_size: 1, max_links: 3, ..Profile::UNIXFS_V1_2025 };
         // 3 chunks: one root over 3 leaves. 4 chunks: a root over [node(3), node(1)].
         let (root, blocks) = import(b"abc", &profile);
         let node = PbNode::decode(&blocks.clone().blocks_mut()[&root.cid]).unwrap();
@@ -347,11 +279,7 @@ mod tests {
 
     #[test]
     fn tsize_is_the_sum_of_blocks() {
-        let profile = Profile {
-            chunk_size: 4,
-            max_links: 2,
-            ..Profile::UNIXFS_V0_2015
-        };
+        let profile = Profile { chunk_size: 4, max_links: 2, ..Profile::UNIXFS_V0_2015 };
         let bytes: Vec<u8> = (0..37).collect();
         let (root, mut blocks) = import(&bytes, &profile);
         let total: usize = blocks.blocks_mut().values().map(Vec::len).sum();

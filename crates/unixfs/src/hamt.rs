@@ -33,17 +33,9 @@ pub fn murmur3_x64_128(data: &[u8], seed: u64) -> (u64, u64) {
         let k1 = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
         let k2 = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
         h1 ^= k1.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
-        h1 = h1
-            .rotate_left(27)
-            .wrapping_add(h2)
-            .wrapping_mul(5)
-            .wrapping_add(0x52dc_e729);
+        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
         h2 ^= k2.wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
-        h2 = h2
-            .rotate_left(31)
-            .wrapping_add(h1)
-            .wrapping_mul(5)
-            .wrapping_add(0x3849_5ab5);
+        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     let (mut k1, mut k2) = (0u64, 0u64);
@@ -93,20 +85,12 @@ pub struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     pub fn new(name: &'a str, node: Node) -> Self {
-        Entry {
-            name,
-            node,
-            hash: hash_name(name.as_bytes()),
-        }
+        Entry { name, node, hash: hash_name(name.as_bytes()) }
     }
 }
 
 /// Builds the shard tree for `entries` and returns its root.
-pub fn build(
-    entries: Vec<Entry<'_>>,
-    profile: &Profile,
-    sink: &mut dyn BlockSink,
-) -> Result<Node, ImportError> {
+pub fn build(entries: Vec<Entry<'_>>, profile: &Profile, sink: &mut dyn BlockSink) -> Result<Node, ImportError> {
     build_level(entries, 0, profile, sink)
 }
 
@@ -131,11 +115,7 @@ fn build_level(
             0 => continue,
             1 => {
                 let entry = group.pop().expect("one entry");
-                PbLink::named(
-                    format!("{}{}", slot_prefix(slot), entry.name),
-                    entry.node.cid,
-                    entry.node.tsize,
-                )
+                PbLink::named(format!("{}{}", slot_prefix(slot), entry.name), entry.node.cid, entry.node.tsize)
             }
             _ => {
                 let child = build_level(group, depth + 1, profile, sink)?;
@@ -147,27 +127,17 @@ fn build_level(
         links.push(link);
     }
     // Kubo and Helia both write the bitfield without its leading zero bytes.
-    let first_set = bitfield
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(bitfield.len());
+    let first_set = bitfield.iter().position(|&b| b != 0).unwrap_or(bitfield.len());
     let mut data = UnixFsData::new(DataType::HamtShard);
     data.data = Some(&bitfield[first_set..]);
     data.hash_type = Some(MURMUR3_X64_64);
     data.fanout = Some(HAMT_FANOUT as u64);
-    let node = PbNode {
-        links,
-        data: Some(data.encode()),
-    };
+    let node = PbNode { links, data: Some(data.encode()) };
     let bytes = node.encode();
     let cid = cid_from_digest(profile.cid_version, DAG_PB, &Sha256::digest(&bytes).into());
     put(sink, &cid, &bytes)?;
     let tsize = bytes.len() as u64 + node.links.iter().filter_map(|l| l.tsize).sum::<u64>();
-    Ok(Node {
-        cid,
-        filesize: 0,
-        tsize,
-    })
+    Ok(Node { cid, filesize: 0, tsize })
 }
 
 #[cfg(test)]
@@ -178,10 +148,7 @@ mod tests {
     fn murmur3_reference_values() {
         assert_eq!(murmur3_x64_128(b"", 0), (0, 0));
         // The reference C implementation's MurmurHash3_x64_128("hello", 0).
-        assert_eq!(
-            murmur3_x64_128(b"hello", 0),
-            (0xcbd8_a7b3_41bd_9b02, 0x5b1e_906a_48ae_1d19)
-        );
+        assert_eq!(murmur3_x64_128(b"hello", 0), (0xcbd8_a7b3_41bd_9b02, 0x5b1e_906a_48ae_1d19));
     }
 
     #[test]

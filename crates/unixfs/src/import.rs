@@ -37,6 +37,10 @@ pub enum EntryKind {
 pub struct Imported {
     pub node: Node,
     pub kind: EntryKind,
+    /// Bytes of file content taken, over all files.
+    pub bytes: u64,
+    /// Files taken (symlinks and directories not counted).
+    pub files: u64,
 }
 
 /// Imports `path` (file, directory or symlink) into `sink` and returns its root.
@@ -46,39 +50,27 @@ pub fn import_path(
     options: &ImportOptions,
     sink: &mut dyn BlockSink,
 ) -> Result<Imported, ImportError> {
-    let mut walker = Walker {
-        profile,
-        options,
-        sink,
-    };
-    let (node, kind) = walker
-        .import_any(path, true)?
-        .expect("the top level is always kept");
-    Ok(Imported { node, kind })
+    let mut walker = Walker { profile, options, sink, bytes: 0, files: 0 };
+    let (node, kind) = walker.import_any(path, true)?.expect("the top level is always kept");
+    Ok(Imported { node, kind, bytes: walker.bytes, files: walker.files })
 }
 
 struct Walker<'a> {
     profile: &'a Profile,
     options: &'a ImportOptions,
     sink: &'a mut dyn BlockSink,
+    bytes: u64,
+    files: u64,
 }
 
 impl Walker<'_> {
     /// Imports one path. `None` means an empty directory that the profile drops.
-    fn import_any(
-        &mut self,
-        path: &Path,
-        top: bool,
-    ) -> Result<Option<(Node, EntryKind)>, ImportError> {
+    fn import_any(&mut self, path: &Path, top: bool) -> Result<Option<(Node, EntryKind)>, ImportError> {
         let meta = fs::symlink_metadata(path).map_err(|source| io_error(path, source))?;
         let kind = meta.file_type();
         if kind.is_symlink() {
             let target = fs::read_link(path).map_err(|source| io_error(path, source))?;
-            let node = build_symlink(
-                target.as_os_str().as_encoded_bytes(),
-                self.profile,
-                self.sink,
-            )?;
+            let node = build_symlink(target.as_os_str().as_encoded_bytes(), self.profile, self.sink)?;
             Ok(Some((node, EntryKind::Symlink)))
         } else if kind.is_file() {
             let mut file = File::open(path).map_err(|source| io_error(path, source))?;
@@ -90,6 +82,8 @@ impl Walker<'_> {
                     actual: node.filesize,
                 });
             }
+            self.bytes += node.filesize;
+            self.files += 1;
             Ok(Some((node, EntryKind::File)))
         } else if kind.is_dir() {
             let node = self.import_dir(path, top)?;
@@ -128,8 +122,5 @@ impl Walker<'_> {
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> ImportError {
-    ImportError::Io {
-        path: path.into(),
-        source,
-    }
+    ImportError::Io { path: path.into(), source }
 }

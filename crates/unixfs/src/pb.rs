@@ -30,11 +30,7 @@ pub struct PbNode {
 impl PbLink {
     /// A named link, as directories and HAMT shards use.
     pub fn named(name: impl Into<String>, cid: Cid, tsize: u64) -> Self {
-        PbLink {
-            cid,
-            name: Some(name.into()),
-            tsize: Some(tsize),
-        }
+        PbLink { cid, name: Some(name.into()), tsize: Some(tsize) }
     }
 
     fn name_bytes(&self) -> &[u8] {
@@ -65,9 +61,7 @@ impl PbLink {
         varint::put(out, self.body_len() as u64);
         out.push(0x0a);
         varint::put(out, self.cid.encoded_len() as u64);
-        self.cid
-            .write_bytes(&mut *out)
-            .expect("writing to a Vec cannot fail");
+        self.cid.write_bytes(&mut *out).expect("writing to a Vec cannot fail");
         if let Some(name) = &self.name {
             out.push(0x12);
             varint::put(out, name.len() as u64);
@@ -89,10 +83,7 @@ impl PbNode {
     /// Encodes in canonical form, sorting links by name if the caller has not.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        if self
-            .links
-            .is_sorted_by(|a, b| a.name_bytes() <= b.name_bytes())
-        {
+        if self.links.is_sorted_by(|a, b| a.name_bytes() <= b.name_bytes()) {
             self.links.iter().for_each(|l| l.encode_into(&mut out));
         } else {
             let mut sorted: Vec<&PbLink> = self.links.iter().collect();
@@ -127,11 +118,7 @@ impl PbNode {
             let body = length_delimited(buf, &mut pos)?;
             if node.data.is_some() {
                 // Data is written last and once; anything after it is out of order.
-                return Err(DecodeError::FieldOrder {
-                    message: "PBNode",
-                    field,
-                    offset: at,
-                });
+                return Err(DecodeError::FieldOrder { message: "PBNode", field, offset: at });
             }
             if field == 1 {
                 node.data = Some(body.to_vec());
@@ -149,19 +136,11 @@ impl PbNode {
 }
 
 fn unexpected(message: &'static str, field: u64, wire_type: u64, offset: usize) -> DecodeError {
-    DecodeError::UnexpectedField {
-        message,
-        field,
-        wire_type,
-        offset,
-    }
+    DecodeError::UnexpectedField { message, field, wire_type, offset }
 }
 
 /// Reads a length prefix and returns the bytes it covers.
-pub(crate) fn length_delimited<'a>(
-    buf: &'a [u8],
-    pos: &mut usize,
-) -> Result<&'a [u8], DecodeError> {
+pub(crate) fn length_delimited<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a [u8], DecodeError> {
     let at = *pos;
     let len = varint::get(buf, pos)?;
     let end = usize::try_from(len)
@@ -184,11 +163,7 @@ fn decode_link(buf: &[u8], base: usize) -> Result<PbLink, DecodeError> {
         let tag = varint::get(buf, &mut pos).map_err(|e| shift(e, base))?;
         let (field, wire_type) = (tag >> 3, tag & 7);
         if field <= last_field {
-            return Err(DecodeError::FieldOrder {
-                message: "PBLink",
-                field,
-                offset: at,
-            });
+            return Err(DecodeError::FieldOrder { message: "PBLink", field, offset: at });
         }
         last_field = field;
         match (field, wire_type) {
@@ -198,18 +173,14 @@ fn decode_link(buf: &[u8], base: usize) -> Result<PbLink, DecodeError> {
             }
             (2, 2) => {
                 let bytes = length_delimited(buf, &mut pos).map_err(|e| shift(e, base))?;
-                let s = std::str::from_utf8(bytes)
-                    .map_err(|_| DecodeError::InvalidName { offset: at })?;
+                let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidName { offset: at })?;
                 name = Some(s.to_owned());
             }
             (3, 0) => tsize = Some(varint::get(buf, &mut pos).map_err(|e| shift(e, base))?),
             _ => return Err(unexpected("PBLink", field, wire_type, at)),
         }
     }
-    let cid = cid.ok_or(DecodeError::MissingField {
-        message: "PBLink",
-        field: "Hash",
-    })?;
+    let cid = cid.ok_or(DecodeError::MissingField { message: "PBLink", field: "Hash" })?;
     Ok(PbLink { cid, name, tsize })
 }
 
@@ -223,15 +194,9 @@ fn decode_cid(bytes: &[u8]) -> Option<Cid> {
 /// Moves an offset inside a link to an offset inside the block.
 fn shift(err: DecodeError, base: usize) -> DecodeError {
     match err {
-        DecodeError::Truncated { offset } => DecodeError::Truncated {
-            offset: offset + base,
-        },
-        DecodeError::VarintOverflow { offset } => DecodeError::VarintOverflow {
-            offset: offset + base,
-        },
-        DecodeError::NonMinimalVarint { offset } => DecodeError::NonMinimalVarint {
-            offset: offset + base,
-        },
+        DecodeError::Truncated { offset } => DecodeError::Truncated { offset: offset + base },
+        DecodeError::VarintOverflow { offset } => DecodeError::VarintOverflow { offset: offset + base },
+        DecodeError::NonMinimalVarint { offset } => DecodeError::NonMinimalVarint { offset: offset + base },
         other => other,
     }
 }
@@ -260,11 +225,7 @@ mod tests {
         let bytes = node.encode();
         assert_eq!(bytes.len(), node.encoded_len());
         assert_eq!(bytes[0], 0x12, "first field is a link");
-        assert_eq!(
-            &bytes[bytes.len() - 4..],
-            &[0x0a, 2, 8, 1],
-            "data comes last"
-        );
+        assert_eq!(&bytes[bytes.len() - 4..], &[0x0a, 2, 8, 1], "data comes last");
         let back = PbNode::decode(&bytes).unwrap();
         assert_eq!(back.links[0].name.as_deref(), Some("a"));
         assert_eq!(back.links[1].name.as_deref(), Some("b"));
@@ -274,68 +235,35 @@ mod tests {
     #[test]
     fn known_directory_bytes() {
         // The empty UnixFS directory: PBNode{Data: Data{Type: Directory}}.
-        let node = PbNode {
-            links: vec![],
-            data: Some(vec![0x08, 0x01]),
-        };
+        let node = PbNode { links: vec![], data: Some(vec![0x08, 0x01]) };
         let cid = sha256_cid(0, DAG_PB, &node.encode());
-        assert_eq!(
-            cid.to_string(),
-            "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
-        );
+        assert_eq!(cid.to_string(), "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
     }
 
     #[test]
     fn rejects_data_before_links() {
-        let link = PbNode {
-            links: vec![PbLink::named("a", cid(1), 1)],
-            data: None,
-        }
-        .encode();
+        let link = PbNode { links: vec![PbLink::named("a", cid(1), 1)], data: None }.encode();
         let mut bytes = vec![0x0a, 0x00];
         bytes.extend_from_slice(&link);
-        assert!(matches!(
-            PbNode::decode(&bytes),
-            Err(DecodeError::FieldOrder { .. })
-        ));
+        assert!(matches!(PbNode::decode(&bytes), Err(DecodeError::FieldOrder { .. })));
     }
 
     #[test]
     fn rejects_unsorted_links() {
-        let a = PbNode {
-            links: vec![PbLink::named("a", cid(1), 1)],
-            data: None,
-        }
-        .encode();
-        let b = PbNode {
-            links: vec![PbLink::named("b", cid(1), 1)],
-            data: None,
-        }
-        .encode();
+        let a = PbNode { links: vec![PbLink::named("a", cid(1), 1)], data: None }.encode();
+        let b = PbNode { links: vec![PbLink::named("b", cid(1), 1)], data: None }.encode();
         let bytes = [b, a].concat();
-        assert!(matches!(
-            PbNode::decode(&bytes),
-            Err(DecodeError::UnsortedLinks { index: 1 })
-        ));
+        assert!(matches!(PbNode::decode(&bytes), Err(DecodeError::UnsortedLinks { index: 1 })));
     }
 
     #[test]
     fn rejects_malformed_input() {
         // Unknown field 3 in PBNode.
-        assert!(matches!(
-            PbNode::decode(&[0x1a, 0x00]),
-            Err(DecodeError::UnexpectedField { .. })
-        ));
+        assert!(matches!(PbNode::decode(&[0x1a, 0x00]), Err(DecodeError::UnexpectedField { .. })));
         // Length beyond the end.
-        assert!(matches!(
-            PbNode::decode(&[0x0a, 0x05, 1]),
-            Err(DecodeError::Truncated { .. })
-        ));
+        assert!(matches!(PbNode::decode(&[0x0a, 0x05, 1]), Err(DecodeError::Truncated { .. })));
         // Link without a hash.
-        assert!(matches!(
-            PbNode::decode(&[0x12, 0x02, 0x18, 0x01]),
-            Err(DecodeError::MissingField { .. })
-        ));
+        assert!(matches!(PbNode::decode(&[0x12, 0x02, 0x18, 0x01]), Err(DecodeError::MissingField { .. })));
         // Link with Name before Hash.
         let mut link = vec![0x12, 0x01, b'a', 0x0a, 0x22];
         link.extend_from_slice(&cid(1).to_bytes()[..0]);
@@ -346,9 +274,6 @@ mod tests {
         cid_bytes.push(0);
         let body = [vec![0x0a, cid_bytes.len() as u8], cid_bytes].concat();
         let bytes = [vec![0x12, body.len() as u8], body].concat();
-        assert!(matches!(
-            PbNode::decode(&bytes),
-            Err(DecodeError::InvalidCid { .. })
-        ));
+        assert!(matches!(PbNode::decode(&bytes), Err(DecodeError::InvalidCid { .. })));
     }
 }

@@ -144,48 +144,21 @@ mod tests {
     #[test]
     fn parses_chunkers() {
         assert_eq!(parse_chunker("size-262144"), Ok(262144));
-        for bad in [
-            "size-0",
-            "size-",
-            "rabin",
-            "size-2097152",
-            "size--1",
-            "262144",
-        ] {
+        for bad in ["size-0", "size-", "rabin", "size-2097152", "size--1", "262144"] {
             assert!(parse_chunker(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn cid_version_one_implies_raw_leaves_unless_told() {
-        let v1 = Overrides {
-            cid_version: Some(1),
-            ..Overrides::default()
-        };
-        assert!(
-            Profile::UNIXFS_V0_2015
-                .with_overrides(&v1)
-                .unwrap()
-                .raw_leaves
-        );
-        let v1_pb = Overrides {
-            cid_version: Some(1),
-            raw_leaves: Some(false),
-            ..Overrides::default()
-        };
-        assert!(
-            !Profile::UNIXFS_V0_2015
-                .with_overrides(&v1_pb)
-                .unwrap()
-                .raw_leaves
-        );
+        let v1 = Overrides { cid_version: Some(1), ..Overrides::default() };
+        assert!(Profile::UNIXFS_V0_2015.with_overrides(&v1).unwrap().raw_leaves);
+        let v1_pb = Overrides { cid_version: Some(1), raw_leaves: Some(false), ..Overrides::default() };
+        assert!(!Profile::UNIXFS_V0_2015.with_overrides(&v1_pb).unwrap().raw_leaves);
     }
 
     #[test]
     fn rejects_unknown_profile() {
-        assert!(matches!(
-            Profile::named("kubo"),
-            Err(ProfileError::UnknownProfile(_))
-        ));
+        assert!(matches!(Profile::named("kubo"), Err(ProfileError::UnknownProfile(_))));
     }
 }

@@ -55,10 +55,7 @@ impl<'s> DagReader<'s> {
             return Ok(hash.digest().to_vec());
         }
         if hash.code() != SHA2_256 {
-            return Err(ReadError::UnsupportedHash {
-                cid: *cid,
-                code: hash.code(),
-            });
+            return Err(ReadError::UnsupportedHash { cid: *cid, code: hash.code() });
         }
         let bytes = self
             .source
@@ -77,13 +74,10 @@ impl<'s> DagReader<'s> {
         match cid.codec() {
             RAW => Ok(Decoded::Raw(bytes)),
             DAG_PB => {
-                let node = PbNode::decode(&bytes)
-                    .map_err(|source| ReadError::Decode { cid: *cid, source })?;
+                let node = PbNode::decode(&bytes).map_err(|source| ReadError::Decode { cid: *cid, source })?;
                 let kind = match &node.data {
                     Some(data) => {
-                        UnixFsData::decode(data)
-                            .map_err(|source| ReadError::Decode { cid: *cid, source })?
-                            .kind
+                        UnixFsData::decode(data).map_err(|source| ReadError::Decode { cid: *cid, source })?.kind
                     }
                     None => {
                         return Err(ReadError::UnexpectedNode {
@@ -118,13 +112,7 @@ impl<'s> DagReader<'s> {
         Ok(entries)
     }
 
-    fn collect_shard(
-        &self,
-        cid: &Cid,
-        node: PbNode,
-        depth: usize,
-        out: &mut Vec<ListEntry>,
-    ) -> Result<(), ReadError> {
+    fn collect_shard(&self, cid: &Cid, node: PbNode, depth: usize, out: &mut Vec<ListEntry>) -> Result<(), ReadError> {
         check_shard(cid, &node, depth)?;
         for link in node.links {
             let name = link.name.unwrap_or_default();
@@ -135,17 +123,9 @@ impl<'s> DagReader<'s> {
                 }
                 self.collect_shard(&link.cid, child, depth + 1, out)?;
             } else if name.len() > 2 {
-                out.push(ListEntry {
-                    name: name[2..].to_owned(),
-                    cid: link.cid,
-                    tsize: link.tsize,
-                });
+                out.push(ListEntry { name: name[2..].to_owned(), cid: link.cid, tsize: link.tsize });
             } else {
-                return Err(ReadError::UnexpectedNode {
-                    cid: *cid,
-                    expected: "HAMT link name",
-                    found: "short name",
-                });
+                return Err(ReadError::UnexpectedNode { cid: *cid, expected: "HAMT link name", found: "short name" });
             }
         }
         Ok(())
@@ -155,31 +135,19 @@ impl<'s> DagReader<'s> {
     pub fn lookup(&self, dir: &Cid, name: &str) -> Result<Option<Cid>, ReadError> {
         let (node, kind) = self.pb_node(dir)?;
         match kind {
-            DataType::Directory => Ok(node
-                .links
-                .into_iter()
-                .find(|l| l.name.as_deref() == Some(name))
-                .map(|l| l.cid)),
+            DataType::Directory => Ok(node.links.into_iter().find(|l| l.name.as_deref() == Some(name)).map(|l| l.cid)),
             DataType::HamtShard => self.lookup_shard(dir, node, name),
             other => Err(unexpected(dir, "directory", other)),
         }
     }
 
-    fn lookup_shard(
-        &self,
-        root: &Cid,
-        mut node: PbNode,
-        name: &str,
-    ) -> Result<Option<Cid>, ReadError> {
+    fn lookup_shard(&self, root: &Cid, mut node: PbNode, name: &str) -> Result<Option<Cid>, ReadError> {
         let hash = hash_name(name.as_bytes());
         let mut shard_cid = *root;
         for (depth, &slot) in hash.iter().enumerate() {
             check_shard(&shard_cid, &node, depth)?;
             let prefix = slot_prefix(slot as usize);
-            let Some(link) = node
-                .links
-                .iter()
-                .find(|l| l.name.as_deref().is_some_and(|n| n.starts_with(&prefix)))
+            let Some(link) = node.links.iter().find(|l| l.name.as_deref().is_some_and(|n| n.starts_with(&prefix)))
             else {
                 return Ok(None);
             };
@@ -201,12 +169,7 @@ impl<'s> DagReader<'s> {
     pub fn resolve(&self, root: &Cid, path: &str) -> Result<Cid, ReadError> {
         let mut cid = *root;
         for name in path.split('/').filter(|c| !c.is_empty()) {
-            cid = self
-                .lookup(&cid, name)?
-                .ok_or_else(|| ReadError::NotFound {
-                    cid,
-                    name: name.to_owned(),
-                })?;
+            cid = self.lookup(&cid, name)?.ok_or_else(|| ReadError::NotFound { cid, name: name.to_owned() })?;
         }
         Ok(cid)
     }
@@ -219,13 +182,7 @@ impl<'s> DagReader<'s> {
                 return Err(unexpected(cid, "file", kind));
             }
         }
-        Ok(FileReader {
-            dag: *self,
-            root: *cid,
-            stack: vec![vec![*cid].into_iter()],
-            current: Vec::new(),
-            pos: 0,
-        })
+        Ok(FileReader { dag: *self, root: *cid, stack: vec![vec![*cid].into_iter()], current: Vec::new(), pos: 0 })
     }
 
     /// The symlink target stored at `cid`.
@@ -235,8 +192,7 @@ impl<'s> DagReader<'s> {
             return Err(unexpected(cid, "symlink", kind));
         }
         let data = node.data.unwrap_or_default();
-        let msg =
-            UnixFsData::decode(&data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
+        let msg = UnixFsData::decode(&data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
         Ok(msg.data.unwrap_or_default().to_vec())
     }
 
@@ -251,21 +207,15 @@ impl<'s> DagReader<'s> {
     fn pb_node(&self, cid: &Cid) -> Result<(PbNode, DataType), ReadError> {
         match self.decode(cid)? {
             Decoded::Pb { node, kind } => Ok((node, kind)),
-            Decoded::Raw(_) => Err(ReadError::UnexpectedNode {
-                cid: *cid,
-                expected: "dag-pb node",
-                found: "raw block",
-            }),
+            Decoded::Raw(_) => {
+                Err(ReadError::UnexpectedNode { cid: *cid, expected: "dag-pb node", found: "raw block" })
+            }
         }
     }
 }
 
 fn unexpected(cid: &Cid, expected: &'static str, found: DataType) -> ReadError {
-    ReadError::UnexpectedNode {
-        cid: *cid,
-        expected,
-        found: found.name(),
-    }
+    ReadError::UnexpectedNode { cid: *cid, expected, found: found.name() }
 }
 
 /// Refuses shards with a hash function or fanout this reader does not speak.
@@ -280,10 +230,7 @@ fn check_shard(cid: &Cid, node: &PbNode, depth: usize) -> Result<(), ReadError> 
         });
     }
     if depth >= 8 {
-        return Err(ReadError::TooDeep {
-            cid: *cid,
-            limit: 8,
-        });
+        return Err(ReadError::TooDeep { cid: *cid, limit: 8 });
     }
     Ok(())
 }
@@ -317,18 +264,13 @@ impl FileReader<'_> {
                         return Err(unexpected(&cid, "file", kind));
                     }
                     let data = node.data.as_deref().unwrap_or_default();
-                    let msg = UnixFsData::decode(data)
-                        .map_err(|source| ReadError::Decode { cid, source })?;
+                    let msg = UnixFsData::decode(data).map_err(|source| ReadError::Decode { cid, source })?;
                     self.current = msg.data.unwrap_or_default().to_vec();
                     if !node.links.is_empty() {
                         if self.stack.len() >= MAX_DEPTH {
-                            return Err(ReadError::TooDeep {
-                                cid: self.root,
-                                limit: MAX_DEPTH,
-                            });
+                            return Err(ReadError::TooDeep { cid: self.root, limit: MAX_DEPTH });
                         }
-                        let children: Vec<Cid> =
-                            node.links.iter().map(|l: &PbLink| l.cid).collect();
+                        let children: Vec<Cid> = node.links.iter().map(|l: &PbLink| l.cid).collect();
                         self.stack.push(children.into_iter());
                     }
                 }
@@ -374,62 +316,39 @@ mod tests {
     #[test]
     fn cat_round_trips_deep_files_in_both_profiles() {
         for base in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
-            let profile = Profile {
-                chunk_size: 3,
-                max_links: 2,
-                ..base
-            };
+            let profile = Profile { chunk_size: 3, max_links: 2, ..base };
             let data = bytes(100); // 34 chunks: 6 levels deep
             let mut blocks = MemoryBlocks::new();
             let root = import_file(&mut &data[..], Path::new("t"), &profile, &mut blocks).unwrap();
             let mut out = Vec::new();
-            DagReader::new(&blocks)
-                .cat(&root.cid)
-                .unwrap()
-                .read_to_end(&mut out)
-                .unwrap();
+            DagReader::new(&blocks).cat(&root.cid).unwrap().read_to_end(&mut out).unwrap();
             assert_eq!(out, data);
         }
     }
 
     #[test]
     fn corrupt_and_missing_blocks_are_reported() {
-        let profile = Profile {
-            chunk_size: 10,
-            ..Profile::UNIXFS_V1_2025
-        };
+        let profile = Profile { chunk_size: 10, ..Profile::UNIXFS_V1_2025 };
         let data = bytes(50);
         let mut blocks = MemoryBlocks::new();
         let root = import_file(&mut &data[..], Path::new("t"), &profile, &mut blocks).unwrap();
         let leaf = crate::block::sha256_cid(1, RAW, &data[10..20]);
         blocks.blocks_mut().get_mut(&leaf).unwrap()[0] ^= 1;
-        let err = DagReader::new(&blocks)
-            .cat(&root.cid)
-            .unwrap()
-            .read_to_end(&mut Vec::new())
-            .unwrap_err();
+        let err = DagReader::new(&blocks).cat(&root.cid).unwrap().read_to_end(&mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("does not match its hash"), "{err}");
         blocks.blocks_mut().remove(&leaf);
-        let err = DagReader::new(&blocks)
-            .cat(&root.cid)
-            .unwrap()
-            .read_to_end(&mut Vec::new())
-            .unwrap_err();
+        let err = DagReader::new(&blocks).cat(&root.cid).unwrap().read_to_end(&mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("is missing"), "{err}");
     }
 
     #[test]
     fn hamt_list_and_lookup_find_every_entry() {
-        let profile = Profile {
-            shard_rule: crate::profile::ShardRule::EntryCount(10),
-            ..Profile::UNIXFS_V1_2025
-        };
+        let profile = Profile { shard_rule: crate::profile::ShardRule::EntryCount(10), ..Profile::UNIXFS_V1_2025 };
         let mut blocks = MemoryBlocks::new();
         let mut entries = Vec::new();
         for i in 0..3000 {
             let name = format!("file-{i}");
-            let node =
-                import_file(&mut name.as_bytes(), Path::new("t"), &profile, &mut blocks).unwrap();
+            let node = import_file(&mut name.as_bytes(), Path::new("t"), &profile, &mut blocks).unwrap();
             entries.push(DirEntry { name, node });
         }
         let dir = build_directory(entries.clone(), &profile, &mut blocks).unwrap();
@@ -438,16 +357,9 @@ mod tests {
         let listed = reader.list(&dir.cid).unwrap();
         assert_eq!(listed.len(), 3000);
         for entry in entries.iter().step_by(97) {
-            assert_eq!(
-                reader.lookup(&dir.cid, &entry.name).unwrap(),
-                Some(entry.node.cid)
-            );
+            assert_eq!(reader.lookup(&dir.cid, &entry.name).unwrap(), Some(entry.node.cid));
             let mut out = String::new();
-            reader
-                .cat(&reader.resolve(&dir.cid, &entry.name).unwrap())
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
+            reader.cat(&reader.resolve(&dir.cid, &entry.name).unwrap()).unwrap().read_to_string(&mut out).unwrap();
             assert_eq!(out, entry.name);
         }
         assert_eq!(reader.lookup(&dir.cid, "absent").unwrap(), None);

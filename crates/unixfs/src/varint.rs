@@ -64,26 +64,14 @@ mod tests {
     #[test]
     fn rejects_padding_overflow_and_truncation() {
         let mut pos = 0;
-        assert!(matches!(
-            get(&[0x80, 0x00], &mut pos),
-            Err(DecodeError::NonMinimalVarint { .. })
-        ));
+        assert!(matches!(get(&[0x80, 0x00], &mut pos), Err(DecodeError::NonMinimalVarint { .. })));
         let mut pos = 0;
         let eleven = [0xff; 10].iter().copied().chain([0x01]).collect::<Vec<_>>();
-        assert!(matches!(
-            get(&eleven, &mut pos),
-            Err(DecodeError::VarintOverflow { .. })
-        ));
+        assert!(matches!(get(&eleven, &mut pos), Err(DecodeError::VarintOverflow { .. })));
         let mut pos = 0;
         let too_big = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
-        assert!(matches!(
-            get(&too_big, &mut pos),
-            Err(DecodeError::VarintOverflow { .. })
-        ));
+        assert!(matches!(get(&too_big, &mut pos), Err(DecodeError::VarintOverflow { .. })));
         let mut pos = 0;
-        assert!(matches!(
-            get(&[0x80], &mut pos),
-            Err(DecodeError::Truncated { .. })
-        ));
+        assert!(matches!(get(&[0x80], &mut pos), Err(DecodeError::Truncated { .. })));
     }
 }

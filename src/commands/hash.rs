@@ -1,0 +1,44 @@
+//! `ipfs-kit hash`: the root CID of each path, storing nothing.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use ipfs_kit_unixfs::block::CountingSink;
+use ipfs_kit_unixfs::{EntryKind, ImportOptions, NullSink, import_path};
+
+use crate::cidfmt::CidBase;
+use crate::cli::HashArgs;
+
+pub fn run(args: HashArgs) -> Result<()> {
+    let profile = super::profile_from(&args.profile)?;
+    let base = CidBase::parse_flag(args.cid_base.as_deref())?;
+    let options = ImportOptions { hidden: args.hidden };
+    let mut out = std::io::stdout().lock();
+    for path in &args.paths {
+        let mut sink = CountingSink::new(NullSink);
+        let imported = import_path(path, &profile, &options, &mut sink).context("hash failed")?;
+        let cid = base.format(&imported.node.cid);
+        if args.json {
+            let kind = match imported.kind {
+                EntryKind::File => "file",
+                EntryKind::Directory => "directory",
+                EntryKind::Symlink => "symlink",
+            };
+            let line = serde_json::json!({
+                "path": path.to_string_lossy(),
+                "cid": cid,
+                "type": kind,
+                "profile": profile.name,
+                "bytes": imported.bytes,
+                "files": imported.files,
+                "dag_size": imported.node.tsize,
+                "blocks": sink.unique_blocks(),
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "{cid}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
