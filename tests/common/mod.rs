@@ -1,0 +1,134 @@
+//! Shared test support: running the binary, deterministic fixtures and the interop peers.
+//!
+//! The peers (Helia's importer, ipfs-car, Kubo's importer) are installed by
+//! `tests/interop/setup.sh`. Without them the interop tests skip with a message, unless
+//! `IPFS_KIT_INTEROP=require` (set by `scripts/test.sh`, so CI fails instead of skipping).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `ipfs-kit` with `args` and returns its output.
+pub fn ipfs_kit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ipfs-kit")).args(args).output().expect("run ipfs-kit")
+}
+
+/// Runs `ipfs-kit`, asserts success and returns stdout lines.
+pub fn ipfs_kit_ok(args: &[&str]) -> Vec<String> {
+    let out = ipfs_kit(args);
+    assert!(out.status.success(), "ipfs-kit {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 stdout").lines().map(str::to_owned).collect()
+}
+
+/// `ipfs-kit hash` of several paths at once, with extra flags.
+pub fn our_cids(flags: &[&str], paths: &[PathBuf]) -> Vec<String> {
+    let mut args = vec!["hash"];
+    args.extend_from_slice(flags);
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    ipfs_kit_ok(&args)
+}
+
+/// A small deterministic generator (splitmix64), so fixtures are the same bytes on every run.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            out.extend_from_slice(&self.next_u64().to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// Writes `bytes` at `root/rel`, creating parent directories.
+pub fn write(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+    std::fs::write(&path, bytes).expect("write fixture");
+    path
+}
+
+/// The folder holding the interop peers.
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// True if the peers are installed; panics if they are required but missing.
+pub fn peers_available() -> bool {
+    let dir = interop_dir();
+    let ok = dir.join("node_modules/@helia/unixfs").is_dir()
+        && dir.join("node_modules/ipfs-car").is_dir()
+        && dir.join(".venv/bin/python").is_file();
+    if !ok {
+        if std::env::var("IPFS_KIT_INTEROP").as_deref() == Ok("require") {
+            panic!("interop peers missing: run tests/interop/setup.sh");
+        }
+        eprintln!("SKIPPED: interop peers not installed (run tests/interop/setup.sh)");
+    }
+    ok
+}
+
+fn run_json_lines(mut cmd: Command) -> Vec<serde_json::Value> {
+    let out = cmd.output().expect("start peer");
+    assert!(out.status.success(), "peer {cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("peer JSON"))
+        .collect()
+}
+
+fn cids_of(lines: Vec<serde_json::Value>) -> Vec<String> {
+    lines.iter().map(|v| v["cid"].as_str().expect("cid").to_owned()).collect()
+}
+
+/// CIDs from Helia's importer (`@helia/unixfs`); `spec` is the oracle's JSON settings.
+pub fn helia_cids(spec: serde_json::Value, paths: &[PathBuf]) -> Vec<String> {
+    let mut cmd = Command::new("node");
+    cmd.current_dir(interop_dir()).arg("unixfs-oracle.mjs").arg(spec.to_string()).args(paths);
+    cids_of(run_json_lines(cmd))
+}
+
+/// CIDs from Kubo's importer (unixfs-v0-2015 defaults; hidden files included).
+pub fn kubo_cids(paths: &[PathBuf]) -> Vec<String> {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(interop_dir().join(".venv/bin/python"));
+    cmd.arg(interop_dir().join("kubo-oracle.py")).arg(repo.path().join("repo")).args(paths);
+    cids_of(run_json_lines(cmd))
+}
+
+/// The root CID `ipfs-car pack --no-wrap` prints for `path`.
+pub fn ipfs_car_cid(path: &Path) -> String {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let car = out_dir.path().join("out.car");
+    let out = Command::new(interop_dir().join("node_modules/.bin/ipfs-car"))
+        .arg("pack")
+        .arg(path)
+        .arg("--no-wrap")
+        .arg("-o")
+        .arg(&car)
+        .output()
+        .expect("start ipfs-car");
+    assert!(out.status.success(), "ipfs-car failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+}
