@@ -191,6 +191,10 @@ fn hamt_thresholds_and_deep_shards() {
     flat_dir(&t.join("car-1001"), 1001, 8, 8, 14);
     for dir in ["car-1000", "car-1001"] {
         let path = t.join(dir);
-        assert_eq!(our_cids(&["--profile", "ipfs-car"], &[path.clone()]), vec![ipfs_car_cid(&path)], "{dir}");
+        assert_eq!(
+            our_cids(&["--profile", "ipfs-car"], std::slice::from_ref(&path)),
+            vec![ipfs_car_cid(&path)],
+            "{dir}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ipfs_kit_unixfs::block::CountingSink;
 use ipfs_kit_unixfs::{EntryKind, ImportOptions, NullSink, import_path};
 
@@ -16,7 +16,7 @@ pub fn run(args: HashArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for path in &args.paths {
         let mut sink = CountingSink::new(NullSink);
-        let imported = import_path(path, &profile, &options, &mut sink).context("hash failed")?;
+        let imported = import_path(path, &profile, &options, &mut sink)?;
         let cid = base.format(&imported.node.cid);
         if args.json {
             let kind = match imported.kind {

@@ -36,7 +36,7 @@ pub enum DecodeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: file name is not valid UTF-8", path.display())]
     NonUtf8Name { path: PathBuf },
@@ -46,7 +46,7 @@ pub enum ImportError {
     FileChanged { path: PathBuf, expected: u64, actual: u64 },
     #[error("names {names:?} share all 64 bits of their HAMT hash")]
     HamtCollision { names: Vec<String> },
-    #[error("storing block {cid}: {source}")]
+    #[error("storing block {cid}")]
     Sink { cid: Cid, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
@@ -62,7 +62,7 @@ pub enum ReadError {
     UnsupportedHash { cid: Cid, code: u64 },
     #[error("block {cid} uses unsupported codec 0x{codec:x}")]
     UnsupportedCodec { cid: Cid, codec: u64 },
-    #[error("block {cid}: {source}")]
+    #[error("block {cid} is malformed")]
     Decode { cid: Cid, source: DecodeError },
     #[error("block {cid} is a {found}, expected a {expected}")]
     UnexpectedNode { cid: Cid, expected: &'static str, found: &'static str },
@@ -72,7 +72,7 @@ pub enum ReadError {
     NotFound { cid: Cid, name: String },
     #[error("DAG under {cid} is deeper than {limit} levels")]
     TooDeep { cid: Cid, limit: usize },
-    #[error("reading block {cid}: {source}")]
+    #[error("reading block {cid}")]
     Source { cid: Cid, source: Box<dyn std::error::Error + Send + Sync> },
 }
 

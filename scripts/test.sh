@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints, then every test, with the interop peers required so a
+# missing peer fails instead of skipping. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/interop/setup.sh
+cargo fmt --all -- --check
+cargo clippy --release --locked --all-targets -- -D warnings
+IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
