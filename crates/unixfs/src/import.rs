@@ -14,7 +14,7 @@ use std::path::Path;
 use crate::block::BlockSink;
 use crate::dir::{DirEntry, build_directory, build_symlink};
 use crate::error::ImportError;
-use crate::file::{Node, import_file};
+use crate::file::{Node, ReadBuffers, import_file_with};
 use crate::profile::Profile;
 
 /// Import options that do not change CIDs, only which files are taken.
@@ -50,7 +50,7 @@ pub fn import_path(
     options: &ImportOptions,
     sink: &mut dyn BlockSink,
 ) -> Result<Imported, ImportError> {
-    let mut walker = Walker { profile, options, sink, bytes: 0, files: 0 };
+    let mut walker = Walker { profile, options, sink, bytes: 0, files: 0, scratch: ReadBuffers::default() };
     let (node, kind) = walker.import_any(path, true)?.expect("the top level is always kept");
     Ok(Imported { node, kind, bytes: walker.bytes, files: walker.files })
 }
@@ -61,6 +61,8 @@ struct Walker<'a> {
     sink: &'a mut dyn BlockSink,
     bytes: u64,
     files: u64,
+    /// Read buffers shared by every file of the import.
+    scratch: ReadBuffers,
 }
 
 impl Walker<'_> {
@@ -74,7 +76,7 @@ impl Walker<'_> {
             Ok(Some((node, EntryKind::Symlink)))
         } else if kind.is_file() {
             let mut file = File::open(path).map_err(|source| io_error(path, source))?;
-            let node = import_file(&mut file, path, self.profile, self.sink)?;
+            let node = import_file_with(&mut file, path, Some(meta.len()), self.profile, self.sink, &mut self.scratch)?;
             if node.filesize != meta.len() {
                 return Err(ImportError::FileChanged {
                     path: path.into(),
