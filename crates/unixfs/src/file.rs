@@ -93,15 +93,17 @@ pub fn import_file_with(
     }
     grow(&mut bufs.front, batch);
     grow(&mut bufs.back, batch);
+    // `more`: the last read filled its buffer, so the input may go on.
+    let mut more = true;
     while filled > 0 {
         let ReadBuffers { front, back } = bufs;
         let chunks: Vec<&[u8]> = front[..filled].chunks(chunk).collect();
-        // At the end of the input the next read returns 0 at once; until then it overlaps hashing.
-        let (leaves, next) = hash_leaves(&chunks, profile, keep, || {
-            if filled < batch { Ok(0) } else { read_full(reader, &mut back[..batch]) }
-        });
+        // The next read overlaps hashing; after a short read the input has ended.
+        let (leaves, next) =
+            hash_leaves(&chunks, profile, keep, || if more { read_full(reader, &mut back[..batch]) } else { Ok(0) });
         emit(&chunks, leaves, sink, &mut layout)?;
         filled = next.map_err(io_error)?;
+        more = filled == batch;
         std::mem::swap(&mut bufs.front, &mut bufs.back);
     }
     layout.finish(sink)
@@ -294,12 +296,40 @@ impl<'p> BalancedLayout<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::MemoryBlocks;
+    use crate::block::{MemoryBlocks, NullSink};
 
     fn import(bytes: &[u8], profile: &Profile) -> (Node, MemoryBlocks) {
         let mut blocks = MemoryBlocks::new();
         let node = import_file(&mut &bytes[..], Path::new("t"), profile, &mut blocks).unwrap();
         (node, blocks)
+    }
+
+    /// Hands out at most 7 bytes per read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_and_wrong_hints_do_not_move_chunk_boundaries() {
+        let profile = Profile { chunk_size: 1000, ..Profile::UNIXFS_V1_2025 };
+        let data: Vec<u8> = (0..40_000_017u32).map(|i| (i % 253) as u8).collect();
+        let expected = import(&data, &profile).0;
+        let mut bufs = ReadBuffers::default();
+        for hint in [None, Some(0), Some(10), Some(40_000_017), Some(u64::MAX)] {
+            let got =
+                import_file_with(&mut &data[..], Path::new("t"), hint, &profile, &mut NullSink, &mut bufs).unwrap();
+            assert_eq!(got, expected, "hint {hint:?}");
+        }
+        let small = &data[..123_457];
+        let got = import_file(&mut Trickle(small), Path::new("t"), &profile, &mut NullSink).unwrap();
+        assert_eq!(got, import(small, &profile).0);
     }
 
     #[test]
