@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use ipfs_kit_unixfs::block::CountingSink;
-use ipfs_kit_unixfs::{EntryKind, ImportOptions, NullSink, import_path};
+use ipfs_kit_unixfs::{ImportOptions, NullSink, import_path};
 
 use crate::cidfmt::CidBase;
 use crate::cli::HashArgs;
@@ -12,22 +12,17 @@ use crate::cli::HashArgs;
 pub fn run(args: HashArgs) -> Result<()> {
     let profile = super::profile_from(&args.profile)?;
     let base = CidBase::parse_flag(args.cid_base.as_deref())?;
-    let options = ImportOptions { hidden: args.hidden };
+    let options = ImportOptions { hidden: args.hidden, ..ImportOptions::default() };
     let mut out = std::io::stdout().lock();
     for path in &args.paths {
         let mut sink = CountingSink::new(NullSink);
         let imported = import_path(path, &profile, &options, &mut sink)?;
         let cid = base.format(&imported.node.cid);
         if args.json {
-            let kind = match imported.kind {
-                EntryKind::File => "file",
-                EntryKind::Directory => "directory",
-                EntryKind::Symlink => "symlink",
-            };
             let line = serde_json::json!({
                 "path": path.to_string_lossy(),
                 "cid": cid,
-                "type": kind,
+                "type": imported.kind.as_str(),
                 "profile": profile.name,
                 "bytes": imported.bytes,
                 "files": imported.files,

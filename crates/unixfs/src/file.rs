@@ -43,15 +43,26 @@ pub fn import_file(
     profile: &Profile,
     sink: &mut dyn BlockSink,
 ) -> Result<Node, ImportError> {
-    import_file_with(reader, path, None, profile, sink, &mut ReadBuffers::default())
+    Ok(FileImporter::new(profile).import(reader, path, None, sink, &mut |_| {})?.node)
 }
 
-/// Two read buffers, kept across the files of an import so a tree of small files does not
-/// allocate (and zero) a batch per file. Two, so one batch is read while the other is hashed.
-#[derive(Debug, Default)]
-pub struct ReadBuffers {
+/// A file's root and, when asked for, the SHA-256 of its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedFile {
+    pub node: Node,
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// Imports files one after another, keeping its read buffers: a tree of small files then does
+/// not allocate (and zero) a batch per file. There are two buffers, so that one batch is read
+/// while the other is hashed.
+#[derive(Debug)]
+pub struct FileImporter<'p> {
+    profile: &'p Profile,
     front: Vec<u8>,
     back: Vec<u8>,
+    /// Also compute the SHA-256 of each file's bytes (a bucket's `content_hash`).
+    pub content_digest: bool,
 }
 
 fn grow(buf: &mut Vec<u8>, len: usize) {
@@ -60,53 +71,74 @@ fn grow(buf: &mut Vec<u8>, len: usize) {
     }
 }
 
-/// `import_file` with reusable buffers and the expected length from `stat`.
-///
-/// A file that fits its hint is read once and hashed. A longer one is pipelined: while the
-/// cores hash batch k, this thread reads batch k+1.
-pub fn import_file_with(
-    reader: &mut dyn Read,
-    path: &Path,
-    size_hint: Option<u64>,
-    profile: &Profile,
-    sink: &mut dyn BlockSink,
-    bufs: &mut ReadBuffers,
-) -> Result<Node, ImportError> {
-    let chunk = profile.chunk_size;
-    let io_error = |source| ImportError::Io { path: path.into(), source };
-    // Buffers hold whole chunks, so a full buffer always ends on a chunk boundary. One spare
-    // byte over the hint lets a file of exactly its stat length end within the first read.
-    let batch = (BATCH_BYTES / chunk).max(1) * chunk;
-    let first = size_hint.map_or(batch, |n| (n as usize).saturating_add(1).div_ceil(chunk) * chunk).clamp(chunk, batch);
-    let mut layout = BalancedLayout::new(profile);
-    let keep = sink.keeps_blocks();
+impl<'p> FileImporter<'p> {
+    pub fn new(profile: &'p Profile) -> Self {
+        FileImporter { profile, front: Vec::new(), back: Vec::new(), content_digest: false }
+    }
 
-    grow(&mut bufs.front, first);
-    let mut filled = read_full(reader, &mut bufs.front[..first]).map_err(io_error)?;
-    if filled < first {
-        // The whole file in one read; an empty file is one empty chunk, as in Kubo.
-        let chunks: Vec<&[u8]> =
-            if filled == 0 { vec![&bufs.front[..0]] } else { bufs.front[..filled].chunks(chunk).collect() };
-        let (leaves, ()) = hash_leaves(&chunks, profile, keep, || ());
-        emit(&chunks, leaves, sink, &mut layout)?;
-        return layout.finish(sink);
+    /// Imports one file. `size_hint` is its length from `stat`; `progress` is told the bytes
+    /// of each batch as it is done.
+    ///
+    /// A file that fits its hint is read once and hashed. A longer one is pipelined: while the
+    /// cores hash batch k, this thread reads batch k+1 (and digests batch k if asked).
+    pub fn import(
+        &mut self,
+        reader: &mut dyn Read,
+        path: &Path,
+        size_hint: Option<u64>,
+        sink: &mut dyn BlockSink,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportedFile, ImportError> {
+        let profile = self.profile;
+        let chunk = profile.chunk_size;
+        let io_error = |source| ImportError::Io { path: path.into(), source };
+        // Buffers hold whole chunks, so a full buffer always ends on a chunk boundary. One spare
+        // byte over the hint lets a file of exactly its stat length end within the first read.
+        let batch = (BATCH_BYTES / chunk).max(1) * chunk;
+        let first =
+            size_hint.map_or(batch, |n| (n as usize).saturating_add(1).div_ceil(chunk) * chunk).clamp(chunk, batch);
+        let mut layout = BalancedLayout::new(profile);
+        let keep = sink.keeps_blocks();
+        let mut digest = self.content_digest.then(Sha256::new);
+
+        grow(&mut self.front, first);
+        let mut filled = read_full(reader, &mut self.front[..first]).map_err(io_error)?;
+        if filled < first {
+            // The whole file in one read; an empty file is one empty chunk, as in Kubo.
+            let data = &self.front[..filled];
+            let chunks: Vec<&[u8]> = if filled == 0 { vec![data] } else { data.chunks(chunk).collect() };
+            let (leaves, ()) = hash_leaves(&chunks, profile, keep, || ());
+            if let Some(d) = digest.as_mut() {
+                d.update(data);
+            }
+            emit(&chunks, leaves, sink, &mut layout)?;
+            progress(filled as u64);
+            let node = layout.finish(sink)?;
+            return Ok(ImportedFile { node, sha256: digest.map(|d| d.finalize().into()) });
+        }
+        grow(&mut self.front, batch);
+        grow(&mut self.back, batch);
+        // `more`: the last read filled its buffer, so the input may go on.
+        let mut more = true;
+        while filled > 0 {
+            let (front, back) = (&self.front[..filled], &mut self.back);
+            let chunks: Vec<&[u8]> = front.chunks(chunk).collect();
+            // The next read overlaps hashing; after a short read the input has ended.
+            let (leaves, next) = hash_leaves(&chunks, profile, keep, || {
+                if let Some(d) = digest.as_mut() {
+                    d.update(front);
+                }
+                if more { read_full(reader, &mut back[..batch]) } else { Ok(0) }
+            });
+            emit(&chunks, leaves, sink, &mut layout)?;
+            progress(filled as u64);
+            filled = next.map_err(io_error)?;
+            more = filled == batch;
+            std::mem::swap(&mut self.front, &mut self.back);
+        }
+        let node = layout.finish(sink)?;
+        Ok(ImportedFile { node, sha256: digest.map(|d| d.finalize().into()) })
     }
-    grow(&mut bufs.front, batch);
-    grow(&mut bufs.back, batch);
-    // `more`: the last read filled its buffer, so the input may go on.
-    let mut more = true;
-    while filled > 0 {
-        let ReadBuffers { front, back } = bufs;
-        let chunks: Vec<&[u8]> = front[..filled].chunks(chunk).collect();
-        // The next read overlaps hashing; after a short read the input has ended.
-        let (leaves, next) =
-            hash_leaves(&chunks, profile, keep, || if more { read_full(reader, &mut back[..batch]) } else { Ok(0) });
-        emit(&chunks, leaves, sink, &mut layout)?;
-        filled = next.map_err(io_error)?;
-        more = filled == batch;
-        std::mem::swap(&mut bufs.front, &mut bufs.back);
-    }
-    layout.finish(sink)
 }
 
 /// Stores leaves in order and adds them to the layout.
@@ -321,11 +353,13 @@ mod tests {
         let profile = Profile { chunk_size: 1000, ..Profile::UNIXFS_V1_2025 };
         let data: Vec<u8> = (0..40_000_017u32).map(|i| (i % 253) as u8).collect();
         let expected = import(&data, &profile).0;
-        let mut bufs = ReadBuffers::default();
+        let mut importer = FileImporter::new(&profile);
+        importer.content_digest = true;
+        let sha: [u8; 32] = Sha256::digest(&data).into();
         for hint in [None, Some(0), Some(10), Some(40_000_017), Some(u64::MAX)] {
-            let got =
-                import_file_with(&mut &data[..], Path::new("t"), hint, &profile, &mut NullSink, &mut bufs).unwrap();
-            assert_eq!(got, expected, "hint {hint:?}");
+            let got = importer.import(&mut &data[..], Path::new("t"), hint, &mut NullSink, &mut |_| {}).unwrap();
+            assert_eq!(got.node, expected, "hint {hint:?}");
+            assert_eq!(got.sha256, Some(sha), "content digest with hint {hint:?}");
         }
         let small = &data[..123_457];
         let got = import_file(&mut Trickle(small), Path::new("t"), &profile, &mut NullSink).unwrap();

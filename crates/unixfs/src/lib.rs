@@ -21,6 +21,8 @@ pub mod varint;
 pub use block::{BlockSink, BlockSource, MemoryBlocks, NullSink};
 pub use error::{DecodeError, ImportError, ProfileError, ReadError};
 pub use file::Node;
-pub use import::{EntryKind, ImportOptions, Imported, import_path};
+pub use import::{
+    EntryKind, ImportObserver, ImportOptions, Imported, ImportedEntry, Quiet, import_path, import_path_observed,
+};
 pub use profile::{Overrides, Profile, ShardRule};
 pub use reader::DagReader;

@@ -1,0 +1,22 @@
+//! The block store's error type.
+
+use std::path::PathBuf;
+
+use cid::Cid;
+
+use crate::lock::LockHolder;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("{}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("block index")]
+    Index(#[from] rusqlite::Error),
+    #[error("locked by {holder}; wait for it to finish, or run `ipfs-kit unlock` if it is gone")]
+    Locked { holder: LockHolder },
+    #[error("pack {pack} is damaged at byte {offset}: {reason}")]
+    CorruptPack { pack: String, offset: u64, reason: &'static str },
+    #[error("block {cid} is indexed in pack {pack}, which is missing")]
+    MissingPack { cid: Cid, pack: String },
+}

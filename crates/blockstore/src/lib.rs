@@ -1,0 +1,14 @@
+//! An embedded block store for ipfs-kit: deduplicating, crash-safe, no daemon.
+//!
+//! Blocks live in append-only pack files under `<dir>/packs/`, located through a SQLite index
+//! (`<dir>/blocks.sqlite`). The store implements UnixFS's `BlockSink` (through `PackWriter`) and
+//! `BlockSource`, so the importer and reader work on it unchanged. `lock` is the writer lock
+//! that serialises commits to a home.
+
+pub mod error;
+pub mod lock;
+pub mod store;
+
+pub use error::StoreError;
+pub use lock::{LockHolder, LockState, WriterLock};
+pub use store::{BlockStore, CommitStats, PackWriter, sync_dir};

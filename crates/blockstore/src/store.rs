@@ -1,0 +1,327 @@
+//! The block store: block bytes in append-only pack files, their locations in a SQLite index.
+//!
+//! Why this shape: one file per block makes a bucket of small files crawl and wastes inodes,
+//! while a pack per writer session keeps writes sequential and needs no coordination between
+//! writers. SQLite (WAL, `synchronous=FULL`) gives the index atomic, durable commits and lets
+//! readers in other processes run while a writer commits. Blocks are keyed by multihash, as in
+//! Kubo, so the same bytes under CIDv0 and CIDv1 are stored once.
+//!
+//! Write order of a commit (see docs/design.md):
+//! 1. records are appended to `packs/<name>.pack.tmp` while importing;
+//! 2. the pack is fsynced, renamed to `packs/<name>.pack`, and `packs/` is fsynced;
+//! 3. one SQLite transaction records the pack and every new block's location.
+//!
+//! A crash before 3 leaves an unindexed pack: its blocks were never visible, and `gc` removes it.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cid::Cid;
+use ipfs_kit_unixfs::{BlockSink, BlockSource};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::StoreError;
+
+/// The first bytes of every pack file.
+pub const PACK_MAGIC: &[u8; 8] = b"IKPACK01";
+
+/// A pack grows to about this size before the writer starts another.
+const PACK_TARGET: u64 = 4 << 30;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS packs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    mh BLOB PRIMARY KEY,
+    pack INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    len INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// An open block store under one directory.
+pub struct BlockStore {
+    dir: PathBuf,
+    db: Mutex<Connection>,
+    open_packs: Mutex<HashMap<i64, Arc<File>>>,
+}
+
+/// Counts from a commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub new_blocks: u64,
+    pub new_bytes: u64,
+}
+
+impl BlockStore {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let packs = dir.join("packs");
+        std::fs::create_dir_all(&packs).map_err(|source| StoreError::Io { path: packs.clone(), source })?;
+        let db = open_index(&dir.join("blocks.sqlite"))?;
+        Ok(BlockStore { dir: dir.to_owned(), db: Mutex::new(db), open_packs: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether the block is stored.
+    pub fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        let db = self.db.lock().expect("index lock");
+        let mut stmt = db.prepare_cached("SELECT 1 FROM blocks WHERE mh = ?1")?;
+        Ok(stmt.exists([cid.hash().to_bytes()])?)
+    }
+
+    /// The block's bytes, unverified (readers check them against the CID).
+    pub fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let location = {
+            let db = self.db.lock().expect("index lock");
+            let mut stmt = db.prepare_cached(
+                "SELECT b.pack, p.name, b.offset, b.len FROM blocks b JOIN packs p ON p.id = b.pack WHERE b.mh = ?1",
+            )?;
+            stmt.query_row([cid.hash().to_bytes()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, u64>(2)?, r.get::<_, u64>(3)?))
+            })
+            .optional()?
+        };
+        let Some((pack, name, offset, len)) = location else {
+            return Ok(None);
+        };
+        let file = self.pack_file(pack, &name, cid)?;
+        let mut buf = vec![0u8; len as usize];
+        file.read_exact_at(&mut buf, offset)
+            .map_err(|source| StoreError::Io { path: self.pack_path(&name), source })?;
+        Ok(Some(buf))
+    }
+
+    fn pack_file(&self, id: i64, name: &str, cid: &Cid) -> Result<Arc<File>, StoreError> {
+        let mut open = self.open_packs.lock().expect("pack cache lock");
+        if let Some(file) = open.get(&id) {
+            return Ok(file.clone());
+        }
+        let path = self.pack_path(name);
+        let file = match File::open(&path) {
+            Ok(f) => Arc::new(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::MissingPack { cid: *cid, pack: name.to_owned() });
+            }
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        if open.len() > 256 {
+            open.clear();
+        }
+        open.insert(id, file.clone());
+        Ok(file)
+    }
+
+    fn pack_path(&self, name: &str) -> PathBuf {
+        self.dir.join("packs").join(format!("{name}.pack"))
+    }
+
+    /// Starts a writer that appends new blocks to a pack of its own.
+    pub fn writer(&self) -> PackWriter<'_> {
+        PackWriter {
+            store: self,
+            current: None,
+            sealed: Vec::new(),
+            seen: HashSet::new(),
+            stats: CommitStats::default(),
+        }
+    }
+
+    /// Number of blocks and their total bytes.
+    pub fn totals(&self) -> Result<(u64, u64), StoreError> {
+        let db = self.db.lock().expect("index lock");
+        Ok(db.query_row("SELECT count(*), coalesce(sum(len), 0) FROM blocks", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+}
+
+impl BlockSource for BlockStore {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.get_block(cid)?)
+    }
+}
+
+fn open_index(path: &Path) -> Result<Connection, StoreError> {
+    let db = Connection::open(path)?;
+    db.busy_timeout(std::time::Duration::from_secs(60))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "FULL")?;
+    db.execute_batch(SCHEMA)?;
+    Ok(db)
+}
+
+/// A pack being written.
+struct OpenPack {
+    name: String,
+    tmp_path: PathBuf,
+    out: BufWriter<File>,
+    size: u64,
+    /// (multihash, data offset, data length) of each record.
+    records: Vec<(Vec<u8>, u64, u64)>,
+}
+
+/// Appends blocks the store does not have yet; nothing is visible until `commit`.
+pub struct PackWriter<'s> {
+    store: &'s BlockStore,
+    current: Option<OpenPack>,
+    sealed: Vec<OpenPack>,
+    seen: HashSet<Vec<u8>>,
+    stats: CommitStats,
+}
+
+impl PackWriter<'_> {
+    fn start_pack(&self) -> Result<OpenPack, StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let name = format!("{nanos:x}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        let tmp_path = self.store.dir.join("packs").join(format!("{name}.pack.tmp"));
+        let io = |source| StoreError::Io { path: tmp_path.clone(), source };
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path).map_err(io)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(PACK_MAGIC).map_err(io)?;
+        Ok(OpenPack { name, tmp_path, out, size: PACK_MAGIC.len() as u64, records: Vec::new() })
+    }
+
+    fn append(&mut self, mh: Vec<u8>, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.current.as_ref().is_some_and(|p| p.size >= PACK_TARGET) {
+            self.sealed.extend(self.current.take());
+        }
+        if self.current.is_none() {
+            self.current = Some(self.start_pack()?);
+        }
+        let pack = self.current.as_mut().expect("pack just opened");
+        let cid_bytes = cid.to_bytes();
+        let body_len = 1 + cid_bytes.len() + bytes.len();
+        let body_len = u32::try_from(body_len).expect("blocks are far below 4 GiB");
+        let io = |source| StoreError::Io { path: pack.tmp_path.clone(), source };
+        pack.out.write_all(&body_len.to_le_bytes()).map_err(io)?;
+        pack.out.write_all(&[cid_bytes.len() as u8]).map_err(io)?;
+        pack.out.write_all(&cid_bytes).map_err(io)?;
+        pack.out.write_all(bytes).map_err(io)?;
+        let data_offset = pack.size + 4 + 1 + cid_bytes.len() as u64;
+        pack.records.push((mh, data_offset, bytes.len() as u64));
+        pack.size = data_offset + bytes.len() as u64;
+        self.stats.new_blocks += 1;
+        self.stats.new_bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Makes every appended block durable and visible, in the order in the module comment.
+    pub fn commit(mut self) -> Result<CommitStats, StoreError> {
+        self.sealed.extend(self.current.take());
+        let packs_dir = self.store.dir.join("packs");
+        let mut finished = Vec::new();
+        for pack in self.sealed.drain(..) {
+            let io = |source| StoreError::Io { path: pack.tmp_path.clone(), source };
+            let file = pack.out.into_inner().map_err(|e| io(e.into_error()))?;
+            file.sync_all().map_err(io)?;
+            let final_path = packs_dir.join(format!("{}.pack", pack.name));
+            std::fs::rename(&pack.tmp_path, &final_path).map_err(io)?;
+            finished.push((pack.name, pack.size, pack.records));
+        }
+        if finished.is_empty() {
+            return Ok(self.stats);
+        }
+        sync_dir(&packs_dir)?;
+        let mut db = self.store.db.lock().expect("index lock");
+        let tx = db.transaction()?;
+        for (name, size, records) in &finished {
+            tx.execute("INSERT INTO packs (name, size) VALUES (?1, ?2)", params![name, size])?;
+            let pack_id = tx.last_insert_rowid();
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO blocks (mh, pack, offset, len) VALUES (?1, ?2, ?3, ?4)")?;
+            for (mh, offset, len) in records {
+                insert.execute(params![mh, pack_id, offset, len])?;
+            }
+        }
+        tx.commit()?;
+        Ok(self.stats)
+    }
+}
+
+impl Drop for PackWriter<'_> {
+    /// An abandoned writer removes its temporary packs; a crashed one leaves them for `gc`.
+    fn drop(&mut self) {
+        for pack in self.sealed.iter().chain(self.current.iter()) {
+            let _ = std::fs::remove_file(&pack.tmp_path);
+        }
+    }
+}
+
+impl BlockSink for PackWriter<'_> {
+    fn put(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let mh = cid.hash().to_bytes();
+        if self.seen.contains(&mh) {
+            return Ok(());
+        }
+        let known = {
+            let db = self.store.db.lock().expect("index lock");
+            let mut stmt = db.prepare_cached("SELECT 1 FROM blocks WHERE mh = ?1").map_err(StoreError::from)?;
+            stmt.exists([&mh]).map_err(StoreError::from)?
+        };
+        if !known {
+            self.append(mh.clone(), cid, bytes)?;
+        }
+        self.seen.insert(mh);
+        Ok(())
+    }
+}
+
+/// fsyncs a directory, so a rename or a new file in it survives a crash.
+pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|source| StoreError::Io { path: dir.to_owned(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipfs_kit_unixfs::block::{RAW, sha256_cid};
+
+    #[test]
+    fn blocks_are_visible_only_after_commit_and_stored_once() {
+        let dir = tempfile_dir("commit");
+        let store = BlockStore::open(&dir).unwrap();
+        let cid = sha256_cid(1, RAW, b"hello");
+        let mut writer = store.writer();
+        writer.put(&cid, b"hello").unwrap();
+        writer.put(&cid, b"hello").unwrap();
+        assert!(!store.has(&cid).unwrap());
+        assert_eq!(writer.commit().unwrap().new_blocks, 1);
+        assert_eq!(store.get_block(&cid).unwrap().as_deref(), Some(&b"hello"[..]));
+        // The same bytes under CIDv0-style dag-pb naming are a different multihash only if the
+        // bytes differ; a second writer with the same block adds nothing.
+        let mut again = store.writer();
+        again.put(&cid, b"hello").unwrap();
+        assert_eq!(again.commit().unwrap().new_blocks, 0);
+        assert_eq!(store.totals().unwrap(), (1, 5));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile_dir("drop");
+        let store = BlockStore::open(&dir).unwrap();
+        let mut writer = store.writer();
+        writer.put(&sha256_cid(1, RAW, b"x"), b"x").unwrap();
+        drop(writer);
+        assert_eq!(std::fs::read_dir(dir.join("packs")).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ipfs-kit-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+}
