@@ -69,7 +69,6 @@ impl CidBase {
 }
 
 /// Parses a CID in any multibase, or a bare `Qm…` CIDv0.
-#[allow(dead_code)]
 pub fn parse_cid(text: &str) -> Result<Cid> {
     match Cid::try_from(text.trim()) {
         Ok(cid) => Ok(cid),

@@ -8,6 +8,12 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "ipfs-kit", version, about = "Content-addressed buckets with real IPFS CIDs")]
 pub struct Cli {
+    /// The ipfs-kit home (default: $IPFS_KIT_HOME, else ~/.ipfs_kit).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Seconds to wait for another writer's lock before giving up.
+    #[arg(long, global = true, default_value_t = 300, value_name = "SECS")]
+    pub lock_wait: u64,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -16,6 +22,107 @@ pub struct Cli {
 pub enum Command {
     /// Print the root CID of each PATH without storing anything (like `ipfs add -Q --only-hash`).
     Hash(HashArgs),
+    /// Named, versioned folders of files with real CIDs.
+    #[command(subcommand)]
+    Bucket(BucketCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BucketCommand {
+    /// Create an empty bucket.
+    Create {
+        name: String,
+        /// Import profile for the bucket: unixfs-v1-2025 (default) or unixfs-v0-2015.
+        #[arg(long, default_value = "unixfs-v1-2025")]
+        profile: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// List buckets.
+    List {
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Show a bucket's root CID, file count, total size and profile.
+    Info {
+        name: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Add files and folders under their own names inside DIR (like cp -r); re-adding replaces.
+    Add {
+        name: String,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Folder inside the bucket to add into (default: the root).
+        #[arg(long, default_value = "/")]
+        to: String,
+        /// Include names starting with '.'.
+        #[arg(long, short = 'H')]
+        hidden: bool,
+        /// Never draw a progress bar.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// List the files of a bucket.
+    Files {
+        name: String,
+        /// Only paths starting with this.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u64>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Write a file's bytes to stdout, checking every block.
+    Cat { name: String, path: String },
+    /// Write a file or folder of a bucket to OUT (which must not exist).
+    Get {
+        name: String,
+        path: String,
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: PathBuf,
+    },
+    /// Remove a file (a folder with --recursive).
+    RmFile {
+        name: String,
+        path: String,
+        #[arg(long, short = 'r')]
+        recursive: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Move or rename a file or folder inside a bucket.
+    Mv {
+        name: String,
+        from: String,
+        to: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Delete a bucket (its blocks stay until gc).
+    Rm { name: String },
+    /// Which buckets and paths hold this CID (file or directory, any multibase).
+    FindCid {
+        cid: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// Output options shared by commands that print CIDs.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Multibase for printed CIDs (default: base32 for CIDv1, Qm… for CIDv0).
+    #[arg(long)]
+    pub cid_base: Option<String>,
 }
 
 /// The settings that decide CIDs: a profile and explicit overrides.

@@ -4,6 +4,7 @@
 mod cidfmt;
 mod cli;
 mod commands;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,495 @@
+//! The bucket operations on one home: create, list, add, files, cat, get, rm-file, mv, rm and
+//! find-cid.
+//!
+//! Every change follows one write order (docs/design.md):
+//! 1. new file blocks are written and committed to the block store (no lock needed: blocks that
+//!    nothing references are invisible);
+//! 2. under the writer lock, one catalog transaction records the new entries, the directories on
+//!    the changed paths are rebuilt from the catalog and their blocks committed to the store,
+//!    and the bucket's root and version move;
+//! 3. the Parquet index is rewritten atomically and marked current.
+//!
+//! A crash in 1 or 2 leaves the old state (SQLite's commit is the switch); a crash in 3 leaves a
+//! stale index that the next command rewrites.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cid::Cid;
+use ipfs_kit_blockstore::{BlockStore, LockHolder, WriterLock};
+use ipfs_kit_unixfs::dir::build_directory;
+use ipfs_kit_unixfs::reader::DagReader;
+use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportOptions, ImportedEntry, Profile, import_path_observed};
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::catalog::{self, BucketRow, EntryRow};
+use crate::error::BucketError;
+use crate::home::Home;
+use crate::names::{check_bucket_name, check_entry_name, join, normalize_path, parent_of};
+use crate::time::now_rfc3339;
+use crate::{index, tree};
+
+/// A bucket with its totals, as `list` and `info` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSummary {
+    pub row: BucketRow,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// What an add did.
+#[derive(Debug, Clone)]
+pub struct AddReport {
+    pub bucket: BucketRow,
+    /// (path in the bucket, CID) of each added PATH.
+    pub added: Vec<(String, Cid)>,
+    pub files: u64,
+    pub bytes: u64,
+    pub new_blocks: u64,
+    pub new_block_bytes: u64,
+}
+
+/// Where a CID was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub bucket: String,
+    /// "" for a bucket's root.
+    pub path: String,
+    pub kind: EntryKind,
+}
+
+/// An open home: catalog, block store and lock settings.
+pub struct Buckets {
+    home: Home,
+    db: Connection,
+    store: BlockStore,
+    lock_wait: Duration,
+    command: String,
+    on_lock_wait: Box<dyn FnMut(&LockHolder)>,
+}
+
+impl Buckets {
+    /// Opens (creating if needed) the home.
+    pub fn open(home: Home) -> Result<Self, BucketError> {
+        std::fs::create_dir_all(home.index_dir()).map_err(BucketError::io(&home.index_dir()))?;
+        let db = catalog::open(&home.catalog_path())?;
+        let store = BlockStore::open(&home.store_dir())?;
+        Ok(Buckets {
+            home,
+            db,
+            store,
+            lock_wait: Duration::from_secs(300),
+            command: "ipfs-kit".into(),
+            on_lock_wait: Box::new(|_| {}),
+        })
+    }
+
+    /// How long to wait for another writer, what to call ourselves in the lock, and what to do
+    /// when we start waiting.
+    pub fn set_lock_policy(&mut self, wait: Duration, command: &str, on_wait: Box<dyn FnMut(&LockHolder)>) {
+        self.lock_wait = wait;
+        self.command = command.to_owned();
+        self.on_lock_wait = on_wait;
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    pub fn store(&self) -> &BlockStore {
+        &self.store
+    }
+
+    fn lock(&mut self) -> Result<WriterLock, BucketError> {
+        Ok(WriterLock::acquire(&self.home.lock_path(), &self.command, self.lock_wait, &mut *self.on_lock_wait)?)
+    }
+
+    /// Creates an empty bucket whose root is the empty directory of `profile`.
+    pub fn create(&mut self, name: &str, profile_name: &str) -> Result<BucketRow, BucketError> {
+        check_bucket_name(name)?;
+        let profile = bucket_profile(profile_name)?;
+        let mut writer = self.store.writer();
+        let root = build_directory(Vec::new(), &profile, &mut writer)?;
+        writer.commit()?;
+        let _lock = self.lock()?;
+        if catalog::bucket(&self.db, name)?.is_some() {
+            return Err(BucketError::BucketExists(name.to_owned()));
+        }
+        let now = now_rfc3339();
+        let row = BucketRow {
+            name: name.to_owned(),
+            profile: profile.name.to_owned(),
+            root: root.cid,
+            root_tsize: root.tsize,
+            version: 1,
+            index_version: 0,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        catalog::insert_bucket(&self.db, &row)?;
+        self.write_index(name)?;
+        Ok(row)
+    }
+
+    pub fn list(&self) -> Result<Vec<BucketSummary>, BucketError> {
+        catalog::buckets(&self.db)?.into_iter().map(|row| self.summarize(row)).collect()
+    }
+
+    pub fn info(&self, name: &str) -> Result<BucketSummary, BucketError> {
+        self.summarize(catalog::require_bucket(&self.db, name)?)
+    }
+
+    fn summarize(&self, row: BucketRow) -> Result<BucketSummary, BucketError> {
+        let (files, bytes) = catalog::totals(&self.db, &row.name)?;
+        Ok(BucketSummary { row, files, bytes })
+    }
+
+    /// Adds each of `paths` under its own name inside `to`, like `cp -r`; an existing entry of
+    /// the same name is replaced.
+    pub fn add(
+        &mut self,
+        name: &str,
+        paths: &[PathBuf],
+        to: &str,
+        hidden: bool,
+        observer: &mut dyn ImportObserver,
+    ) -> Result<AddReport, BucketError> {
+        let bucket = catalog::require_bucket(&self.db, name)?;
+        let profile = bucket_profile(&bucket.profile)?;
+        let dest = normalize_path(to)?;
+        let options = ImportOptions { hidden, content_digest: true };
+        let mut writer = self.store.writer();
+        let mut imports = Vec::new();
+        let (mut files, mut bytes) = (0, 0);
+        for path in paths {
+            let target = join(&dest, &source_name(path)?);
+            let mut collector = Collector { inner: observer, target: &target, rows: Vec::new() };
+            let imported = import_path_observed(path, &profile, &options, &mut writer, &mut collector)?;
+            files += imported.files;
+            bytes += imported.bytes;
+            let rows = collector.rows;
+            imports.push((target, imported.node.cid, rows));
+        }
+        let stats = writer.commit()?;
+        let added = imports.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
+        let bucket = self.apply(name, |db, version, now| {
+            ensure_dir_chain(db, name, &dest, version, now)?;
+            let mut dirty = Vec::new();
+            for (target, _, rows) in &imports {
+                catalog::delete_subtree(db, name, target)?;
+                for row in rows {
+                    let row = EntryRow { version, added_at: now.to_owned(), ..row.clone() };
+                    catalog::insert_entry(db, name, &row)?;
+                }
+                dirty.push(parent_of(target).to_owned());
+            }
+            Ok(dirty)
+        })?;
+        Ok(AddReport { bucket, added, files, bytes, new_blocks: stats.new_blocks, new_block_bytes: stats.new_bytes })
+    }
+
+    /// Runs one change under the lock: `change` edits entries in a transaction and returns the
+    /// directories it touched; they are rebuilt, the root moves and the index is rewritten.
+    fn apply(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&Connection, i64, &str) -> Result<Vec<String>, BucketError>,
+    ) -> Result<BucketRow, BucketError> {
+        let _lock = self.lock()?;
+        let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let bucket = catalog::require_bucket(&tx, name)?;
+        let profile = bucket_profile(&bucket.profile)?;
+        let version = bucket.version + 1;
+        let now = now_rfc3339();
+        let dirty = change(&tx, version, &now)?;
+        let mut writer = self.store.writer();
+        let root = tree::rebuild(&tx, name, &profile, dirty, &mut writer)?;
+        writer.commit()?;
+        catalog::set_root(&tx, name, &root.cid, root.tsize, version, &now)?;
+        tx.commit()?;
+        self.write_index(name)?;
+        catalog::require_bucket(&self.db, name)
+    }
+
+    /// Rewrites a bucket's Parquet index from the catalog and marks it current.
+    fn write_index(&self, name: &str) -> Result<(), BucketError> {
+        let bucket = catalog::require_bucket(&self.db, name)?;
+        let rows = catalog::subtree(&self.db, name, "")?;
+        index::write(&self.home.index_path(name), &bucket, &rows)?;
+        catalog::set_index_version(&self.db, name, bucket.version)
+    }
+
+    /// Rewrites any index left stale by a crash. Skips quietly if another writer holds the lock.
+    pub fn repair_indexes(&mut self) -> Result<Vec<String>, BucketError> {
+        let stale: Vec<String> = catalog::buckets(&self.db)?
+            .into_iter()
+            .filter(|b| b.index_version != b.version || !self.home.index_path(&b.name).exists())
+            .map(|b| b.name)
+            .collect();
+        if stale.is_empty() {
+            return Ok(stale);
+        }
+        let Ok(_lock) = WriterLock::acquire(&self.home.lock_path(), &self.command, Duration::ZERO, &mut |_| {}) else {
+            return Ok(Vec::new());
+        };
+        for name in &stale {
+            self.write_index(name)?;
+        }
+        Ok(stale)
+    }
+
+    /// Files and symlinks whose path starts with `prefix`.
+    pub fn files(&self, name: &str, prefix: &str, limit: Option<u64>) -> Result<Vec<EntryRow>, BucketError> {
+        catalog::require_bucket(&self.db, name)?;
+        catalog::files(&self.db, name, prefix.trim_start_matches('/'), limit)
+    }
+
+    /// The entry at `path`, or a clear error.
+    pub fn entry(&self, name: &str, path: &str) -> Result<EntryRow, BucketError> {
+        catalog::require_bucket(&self.db, name)?;
+        let path = normalize_path(path)?;
+        catalog::entry(&self.db, name, &path)?
+            .ok_or_else(|| BucketError::NoSuchPath { bucket: name.to_owned(), path: path.clone() })
+    }
+
+    /// Streams a file's bytes into `out`, verifying every block; returns the byte count.
+    pub fn cat(&mut self, name: &str, path: &str, out: &mut dyn Write) -> Result<u64, BucketError> {
+        let entry = self.entry(name, path)?;
+        if entry.kind != EntryKind::File {
+            return Err(BucketError::WrongKind { bucket: name.into(), path: entry.path, expected: "file" });
+        }
+        let mut reader = DagReader::new(&self.store).cat(&entry.cid)?;
+        let n = std::io::copy(&mut reader, out).map_err(|e| match e.into_inner() {
+            Some(inner) => match inner.downcast::<ipfs_kit_unixfs::ReadError>() {
+                Ok(read) => BucketError::Read(*read),
+                Err(other) => BucketError::Io { path: "stdout".into(), source: std::io::Error::other(other) },
+            },
+            None => BucketError::Io { path: "stdout".into(), source: std::io::Error::other("write failed") },
+        })?;
+        self.record_access(name, &[entry.path])?;
+        Ok(n)
+    }
+
+    /// Writes the entry at `path` (file, directory or symlink) to `out`, which must not exist.
+    /// The tree is built in a temporary sibling and renamed into place, so `out` appears whole.
+    pub fn get(&mut self, name: &str, path: &str, out: &Path) -> Result<u64, BucketError> {
+        let entry = self.entry(name, path)?;
+        if out.symlink_metadata().is_ok() {
+            return Err(BucketError::UnsafeOutput { path: out.display().to_string(), reason: "it already exists" });
+        }
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let tmp = parent.join(format!(".ipfs-kit-get-{}", std::process::id()));
+        let result = crate::export::export(&DagReader::new(&self.store), &entry.cid, &tmp);
+        match result {
+            Ok(bytes) => {
+                std::fs::rename(&tmp, out).map_err(BucketError::io(out))?;
+                let touched: Vec<String> = catalog::subtree(&self.db, name, &entry.path)?
+                    .into_iter()
+                    .filter(|e| e.kind == EntryKind::File)
+                    .map(|e| e.path)
+                    .collect();
+                self.record_access(name, &touched)?;
+                Ok(bytes)
+            }
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
+                Err(err)
+            }
+        }
+    }
+
+    fn record_access(&mut self, name: &str, paths: &[String]) -> Result<(), BucketError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let _lock = self.lock()?;
+        let now = now_rfc3339();
+        let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for path in paths {
+            catalog::record_access(&tx, name, path, &now)?;
+        }
+        tx.commit()?;
+        self.write_index(name)
+    }
+
+    /// Removes a file or symlink (a directory only with `recursive`).
+    pub fn rm_file(&mut self, name: &str, path: &str, recursive: bool) -> Result<BucketRow, BucketError> {
+        let entry = self.entry(name, path)?;
+        if entry.kind == EntryKind::Directory && !recursive {
+            return Err(BucketError::WrongKind {
+                bucket: name.into(),
+                path: entry.path,
+                expected: "file (use --recursive)",
+            });
+        }
+        self.apply(name, |db, _, _| {
+            catalog::delete_subtree(db, name, &entry.path)?;
+            Ok(vec![parent_of(&entry.path).to_owned()])
+        })
+    }
+
+    /// Moves an entry (and everything below it) to a new path whose parent exists.
+    pub fn mv(&mut self, name: &str, from: &str, to: &str) -> Result<BucketRow, BucketError> {
+        let entry = self.entry(name, from)?;
+        let to = normalize_path(to)?;
+        if to.is_empty() || to == entry.path || to.starts_with(&format!("{}/", entry.path)) {
+            return Err(BucketError::BadPath { path: to, reason: "cannot move an entry onto or into itself" });
+        }
+        if catalog::entry(&self.db, name, &to)?.is_some() {
+            return Err(BucketError::PathExists { bucket: name.into(), path: to });
+        }
+        let to_parent = parent_of(&to).to_owned();
+        if !to_parent.is_empty() {
+            match catalog::entry(&self.db, name, &to_parent)? {
+                Some(p) if p.kind == EntryKind::Directory => {}
+                Some(_) => {
+                    return Err(BucketError::WrongKind { bucket: name.into(), path: to_parent, expected: "directory" });
+                }
+                None => return Err(BucketError::NoSuchPath { bucket: name.into(), path: to_parent }),
+            }
+        }
+        self.apply(name, |db, version, _| {
+            let moved = catalog::subtree(db, name, &entry.path)?;
+            catalog::delete_subtree(db, name, &entry.path)?;
+            for row in moved {
+                let path = format!("{to}{}", &row.path[entry.path.len()..]);
+                catalog::insert_entry(db, name, &EntryRow { path, version, ..row })?;
+            }
+            Ok(vec![parent_of(&entry.path).to_owned(), to_parent.clone()])
+        })
+    }
+
+    /// Deletes a bucket and its index. Its blocks stay until `gc`.
+    pub fn rm(&mut self, name: &str) -> Result<(), BucketError> {
+        let _lock = self.lock()?;
+        catalog::require_bucket(&self.db, name)?;
+        let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        catalog::delete_bucket(&tx, name)?;
+        tx.commit()?;
+        let index = self.home.index_path(name);
+        match std::fs::remove_file(&index) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(BucketError::io(&index)(e)),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Every bucket path (and bucket root) whose block has this CID's multihash.
+    pub fn find_cid(&self, cid: &Cid) -> Result<Vec<Found>, BucketError> {
+        let mh = cid.hash().to_bytes();
+        let mut found: Vec<Found> = catalog::buckets(&self.db)?
+            .into_iter()
+            .filter(|b| b.root.hash().to_bytes() == mh)
+            .map(|b| Found { bucket: b.name, path: String::new(), kind: EntryKind::Directory })
+            .collect();
+        found.extend(catalog::find_multihash(&self.db, &mh)?.into_iter().map(|(bucket, path, kind)| Found {
+            bucket,
+            path,
+            kind,
+        }));
+        Ok(found)
+    }
+}
+
+/// The profiles a bucket may use: the IPIP-499 ones, whose directories keep every entry.
+fn bucket_profile(name: &str) -> Result<Profile, BucketError> {
+    let profile = Profile::named(name)?;
+    if !profile.keep_empty_dirs {
+        return Err(BucketError::UnsupportedProfile(name.to_owned()));
+    }
+    Ok(profile)
+}
+
+/// The name a source path goes in under: its last component, resolving `.` and the like.
+fn source_name(path: &Path) -> Result<String, BucketError> {
+    let named = match path.file_name() {
+        Some(n) => n.to_owned(),
+        None => {
+            std::fs::canonicalize(path).map_err(BucketError::io(path))?.file_name().map(ToOwned::to_owned).ok_or_else(
+                || BucketError::BadPath { path: path.display().to_string(), reason: "has no name to add under" },
+            )?
+        }
+    };
+    let name = named
+        .into_string()
+        .map_err(|_| BucketError::BadPath { path: path.display().to_string(), reason: "name is not UTF-8" })?;
+    check_entry_name(&name).map_err(|reason| BucketError::BadPath { path: name.clone(), reason })?;
+    Ok(name)
+}
+
+/// Makes sure `dir` and its ancestors exist as directories, creating missing ones. New rows
+/// get a placeholder node; the rebuild that follows gives them their real one.
+fn ensure_dir_chain(db: &Connection, bucket: &str, dir: &str, version: i64, now: &str) -> Result<(), BucketError> {
+    let mut missing = Vec::new();
+    let mut at = dir.to_owned();
+    while !at.is_empty() {
+        match catalog::entry(db, bucket, &at)? {
+            Some(e) if e.kind == EntryKind::Directory => break,
+            Some(_) => return Err(BucketError::WrongKind { bucket: bucket.into(), path: at, expected: "directory" }),
+            None => missing.push(at.clone()),
+        }
+        at = parent_of(&at).to_owned();
+    }
+    let placeholder = build_directory(Vec::new(), &Profile::default(), &mut ipfs_kit_unixfs::NullSink)?;
+    for path in missing {
+        let row = EntryRow {
+            path,
+            kind: EntryKind::Directory,
+            cid: placeholder.cid,
+            size: 0,
+            tsize: placeholder.tsize,
+            mtime: 0,
+            mode: 0o755,
+            content_hash: None,
+            added_at: now.to_owned(),
+            version,
+            access_count: 0,
+            last_accessed: None,
+        };
+        catalog::insert_entry(db, bucket, &row)?;
+    }
+    Ok(())
+}
+
+/// Turns importer reports into catalog rows under `target`, passing progress through.
+struct Collector<'a> {
+    inner: &'a mut dyn ImportObserver,
+    target: &'a str,
+    rows: Vec<EntryRow>,
+}
+
+impl ImportObserver for Collector<'_> {
+    fn entry(&mut self, e: &ImportedEntry<'_>) {
+        self.rows.push(EntryRow {
+            path: join(self.target, e.rel_path),
+            kind: e.kind,
+            cid: e.node.cid,
+            size: e.node.filesize,
+            tsize: e.node.tsize,
+            mtime: e.mtime,
+            mode: e.mode,
+            content_hash: e.sha256,
+            added_at: String::new(),
+            version: 0,
+            access_count: 0,
+            last_accessed: None,
+        });
+        self.inner.entry(e);
+    }
+
+    fn start_file(&mut self, path: &Path, len: u64) {
+        self.inner.start_file(path, len);
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        self.inner.progress(bytes);
+    }
+}
+
+/// Names in a directory listing must be unique for an export to be safe.
+pub(crate) fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen = HashSet::new();
+    names.into_iter().all(|n| seen.insert(n))
+}

@@ -1,0 +1,319 @@
+//! The bucket catalog: every bucket's root, profile and version, and one row per entry (file,
+//! directory, symlink) with the link data its parent directory needs.
+//!
+//! This is the source of truth for buckets; the DAG is derived from it (directories are rebuilt
+//! from their children's rows) and so is the Parquet index. Keeping each entry's CID and `Tsize`
+//! here is what lets a one-file change rebuild only the directories on its path, without reading
+//! or re-hashing any other file. SQLite in WAL mode gives atomic commits and concurrent readers.
+
+use std::path::Path;
+
+use cid::Cid;
+use ipfs_kit_unixfs::EntryKind;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::error::BucketError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    root BLOB NOT NULL,
+    root_tsize INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    index_version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    bucket TEXT NOT NULL,
+    path TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    cid BLOB NOT NULL,
+    mh BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    tsize INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    content_hash BLOB,
+    added_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    access_count INTEGER NOT NULL DEFAULT 0,
+    last_accessed TEXT,
+    PRIMARY KEY (bucket, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_children ON entries (bucket, parent, name);
+CREATE INDEX IF NOT EXISTS entries_mh ON entries (mh);
+";
+
+/// A bucket's catalog row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRow {
+    pub name: String,
+    pub profile: String,
+    pub root: Cid,
+    pub root_tsize: u64,
+    pub version: i64,
+    /// The version the Parquet index was last written for.
+    pub index_version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One entry of a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow {
+    /// `a/b/c` below the bucket root.
+    pub path: String,
+    pub kind: EntryKind,
+    pub cid: Cid,
+    /// File bytes (0 for directories and symlinks).
+    pub size: u64,
+    /// Cumulative DAG size, the parent link's `Tsize`.
+    pub tsize: u64,
+    pub mtime: i64,
+    pub mode: u32,
+    /// SHA-256 of a file's bytes.
+    pub content_hash: Option<[u8; 32]>,
+    pub added_at: String,
+    /// The bucket version in which this entry last changed.
+    pub version: i64,
+    pub access_count: i64,
+    pub last_accessed: Option<String>,
+}
+
+/// Opens the catalog, creating its tables.
+pub fn open(path: &Path) -> Result<Connection, BucketError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
+    }
+    let db = Connection::open(path)?;
+    db.busy_timeout(std::time::Duration::from_secs(60))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "FULL")?;
+    db.execute_batch(SCHEMA)?;
+    Ok(db)
+}
+
+fn kind_code(kind: EntryKind) -> i64 {
+    match kind {
+        EntryKind::File => 0,
+        EntryKind::Directory => 1,
+        EntryKind::Symlink => 2,
+    }
+}
+
+fn kind_of(code: i64) -> EntryKind {
+    match code {
+        1 => EntryKind::Directory,
+        2 => EntryKind::Symlink,
+        _ => EntryKind::File,
+    }
+}
+
+fn cid_of(bytes: Vec<u8>) -> rusqlite::Result<Cid> {
+    Cid::try_from(bytes)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, e.into()))
+}
+
+fn bucket_from(r: &Row<'_>) -> rusqlite::Result<BucketRow> {
+    Ok(BucketRow {
+        name: r.get(0)?,
+        profile: r.get(1)?,
+        root: cid_of(r.get(2)?)?,
+        root_tsize: r.get(3)?,
+        version: r.get(4)?,
+        index_version: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+const BUCKET_COLUMNS: &str = "name, profile, root, root_tsize, version, index_version, created_at, updated_at";
+const ENTRY_COLUMNS: &str =
+    "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version, access_count, last_accessed";
+
+fn entry_from(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
+    let hash: Option<Vec<u8>> = r.get(7)?;
+    Ok(EntryRow {
+        path: r.get(0)?,
+        kind: kind_of(r.get(1)?),
+        cid: cid_of(r.get(2)?)?,
+        size: r.get(3)?,
+        tsize: r.get(4)?,
+        mtime: r.get(5)?,
+        mode: r.get(6)?,
+        content_hash: hash.and_then(|h| h.try_into().ok()),
+        added_at: r.get(8)?,
+        version: r.get(9)?,
+        access_count: r.get(10)?,
+        last_accessed: r.get(11)?,
+    })
+}
+
+pub fn bucket(db: &Connection, name: &str) -> Result<Option<BucketRow>, BucketError> {
+    let sql = format!("SELECT {BUCKET_COLUMNS} FROM buckets WHERE name = ?1");
+    Ok(db.prepare_cached(&sql)?.query_row([name], bucket_from).optional()?)
+}
+
+/// The bucket, or the error a user should see when it is missing.
+pub fn require_bucket(db: &Connection, name: &str) -> Result<BucketRow, BucketError> {
+    bucket(db, name)?.ok_or_else(|| BucketError::NoSuchBucket(name.to_owned()))
+}
+
+pub fn buckets(db: &Connection) -> Result<Vec<BucketRow>, BucketError> {
+    let sql = format!("SELECT {BUCKET_COLUMNS} FROM buckets ORDER BY name");
+    let mut stmt = db.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], bucket_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn insert_bucket(db: &Connection, b: &BucketRow) -> Result<(), BucketError> {
+    db.execute(
+        &format!("INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        params![
+            b.name,
+            b.profile,
+            b.root.to_bytes(),
+            b.root_tsize,
+            b.version,
+            b.index_version,
+            b.created_at,
+            b.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn set_root(
+    db: &Connection,
+    name: &str,
+    root: &Cid,
+    tsize: u64,
+    version: i64,
+    now: &str,
+) -> Result<(), BucketError> {
+    db.execute(
+        "UPDATE buckets SET root = ?2, root_tsize = ?3, version = ?4, updated_at = ?5 WHERE name = ?1",
+        params![name, root.to_bytes(), tsize, version, now],
+    )?;
+    Ok(())
+}
+
+pub fn set_index_version(db: &Connection, name: &str, version: i64) -> Result<(), BucketError> {
+    db.execute("UPDATE buckets SET index_version = ?2 WHERE name = ?1", params![name, version])?;
+    Ok(())
+}
+
+pub fn delete_bucket(db: &Connection, name: &str) -> Result<(), BucketError> {
+    db.execute("DELETE FROM entries WHERE bucket = ?1", [name])?;
+    db.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
+    Ok(())
+}
+
+pub fn entry(db: &Connection, bucket: &str, path: &str) -> Result<Option<EntryRow>, BucketError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND path = ?2");
+    Ok(db.prepare_cached(&sql)?.query_row([bucket, path], entry_from).optional()?)
+}
+
+/// The (name, CID, Tsize) links of a directory, from its children's rows.
+pub fn children(db: &Connection, bucket: &str, parent: &str) -> Result<Vec<(String, Cid, u64)>, BucketError> {
+    let mut stmt = db.prepare_cached("SELECT name, cid, tsize FROM entries WHERE bucket = ?1 AND parent = ?2")?;
+    let rows = stmt
+        .query_map([bucket, parent], |r| Ok((r.get(0)?, cid_of(r.get(1)?)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Files and symlinks whose path starts with `prefix`, in path order.
+pub fn files(db: &Connection, bucket: &str, prefix: &str, limit: Option<u64>) -> Result<Vec<EntryRow>, BucketError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 AND path >= ?2 AND path < ?3 \
+         ORDER BY path LIMIT ?4"
+    );
+    let upper = format!("{prefix}\u{10ffff}");
+    let limit = limit.map_or(-1, |l| l as i64);
+    let mut stmt = db.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![bucket, prefix, upper, limit], entry_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Every entry at or below `path` ("" for the whole bucket), in path order.
+pub fn subtree(db: &Connection, bucket: &str, path: &str) -> Result<Vec<EntryRow>, BucketError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND (?2 = '' OR path = ?2 OR (path > ?3 AND path < ?4)) \
+         ORDER BY path"
+    );
+    let (lo, hi) = (format!("{path}/"), format!("{path}/\u{10ffff}"));
+    let mut stmt = db.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![bucket, path, lo, hi], entry_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn delete_subtree(db: &Connection, bucket: &str, path: &str) -> Result<usize, BucketError> {
+    let (lo, hi) = (format!("{path}/"), format!("{path}/\u{10ffff}"));
+    Ok(db.execute(
+        "DELETE FROM entries WHERE bucket = ?1 AND (path = ?2 OR (path > ?3 AND path < ?4))",
+        params![bucket, path, lo, hi],
+    )?)
+}
+
+pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), BucketError> {
+    let mut stmt = db.prepare_cached(
+        "INSERT OR REPLACE INTO entries (bucket, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, \
+         content_hash, added_at, version, access_count, last_accessed) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    stmt.execute(params![
+        bucket,
+        e.path,
+        crate::names::parent_of(&e.path),
+        crate::names::name_of(&e.path),
+        kind_code(e.kind),
+        e.cid.to_bytes(),
+        e.cid.hash().to_bytes(),
+        e.size,
+        e.tsize,
+        e.mtime,
+        e.mode,
+        e.content_hash.map(|h| h.to_vec()),
+        e.added_at,
+        e.version,
+        e.access_count,
+        e.last_accessed,
+    ])?;
+    Ok(())
+}
+
+/// Points a directory row at its rebuilt node.
+pub fn set_entry_node(db: &Connection, bucket: &str, path: &str, cid: &Cid, tsize: u64) -> Result<(), BucketError> {
+    db.prepare_cached("UPDATE entries SET cid = ?3, mh = ?4, tsize = ?5 WHERE bucket = ?1 AND path = ?2")?
+        .execute(params![bucket, path, cid.to_bytes(), cid.hash().to_bytes(), tsize])?;
+    Ok(())
+}
+
+pub fn record_access(db: &Connection, bucket: &str, path: &str, now: &str) -> Result<(), BucketError> {
+    db.execute(
+        "UPDATE entries SET access_count = access_count + 1, last_accessed = ?3 WHERE bucket = ?1 AND path = ?2",
+        params![bucket, path, now],
+    )?;
+    Ok(())
+}
+
+/// Entries (in any bucket) whose block has this multihash.
+pub fn find_multihash(db: &Connection, mh: &[u8]) -> Result<Vec<(String, String, EntryKind)>, BucketError> {
+    let mut stmt = db.prepare_cached("SELECT bucket, path, kind FROM entries WHERE mh = ?1 ORDER BY bucket, path")?;
+    let rows = stmt.query_map([mh], |r| Ok((r.get(0)?, r.get(1)?, kind_of(r.get(2)?))))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// (files, bytes) of a bucket.
+pub fn totals(db: &Connection, bucket: &str) -> Result<(u64, u64), BucketError> {
+    Ok(db.query_row(
+        "SELECT count(*), coalesce(sum(size), 0) FROM entries WHERE bucket = ?1 AND kind != 1",
+        [bucket],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}

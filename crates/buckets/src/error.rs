@@ -1,0 +1,49 @@
+//! The bucket layer's error type: every variant names what a user typed.
+
+use ipfs_kit_blockstore::StoreError;
+use ipfs_kit_unixfs::{ImportError, ReadError};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BucketError {
+    #[error("invalid bucket name {name:?}: {reason}")]
+    BadName { name: String, reason: &'static str },
+    #[error("invalid path {path:?} in bucket: {reason}")]
+    BadPath { path: String, reason: &'static str },
+    #[error("bucket {0:?} does not exist (see `ipfs-kit bucket list`)")]
+    NoSuchBucket(String),
+    #[error("bucket {0:?} already exists")]
+    BucketExists(String),
+    #[error("no {path:?} in bucket {bucket:?}")]
+    NoSuchPath { bucket: String, path: String },
+    #[error("{path:?} in bucket {bucket:?} is not a {expected}")]
+    WrongKind { bucket: String, path: String, expected: &'static str },
+    #[error("{path:?} already exists in bucket {bucket:?}")]
+    PathExists { bucket: String, path: String },
+    #[error("profile {0:?} cannot be used for buckets (use unixfs-v1-2025 or unixfs-v0-2015)")]
+    UnsupportedProfile(String),
+    #[error("{path}: refusing to write outside the output folder: {reason}")]
+    UnsafeOutput { path: String, reason: &'static str },
+    #[error("{}", path.display())]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("bucket catalog")]
+    Catalog(#[from] rusqlite::Error),
+    #[error("writing the Parquet index")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("building the Parquet index")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error(transparent)]
+    Profile(#[from] ipfs_kit_unixfs::ProfileError),
+}
+
+impl BucketError {
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> BucketError + '_ {
+        move |source| BucketError::Io { path: path.to_owned(), source }
+    }
+}

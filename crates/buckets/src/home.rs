@@ -1,0 +1,66 @@
+//! Where an ipfs-kit home keeps things.
+//!
+//! ```text
+//! <home>/                      ~/.ipfs_kit by default, or --home / IPFS_KIT_HOME
+//!   vfs/buckets/<bucket>_vfs.parquet   per-bucket Parquet index (a derived view)
+//!   vfs/bucket_manifest.json           global manifest (snapshots)
+//!   vfs/snapshots/                     snapshot files
+//!   catalog.sqlite                     buckets and their entries: the source of truth
+//!   store/                             the block store (packs + block index)
+//!   lock                               the writer lock
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one home.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Home { root: root.into() }
+    }
+
+    /// `--home`, else `IPFS_KIT_HOME`, else `~/.ipfs_kit`.
+    pub fn resolve(flag: Option<&Path>) -> Self {
+        if let Some(dir) = flag {
+            return Home::new(dir);
+        }
+        if let Some(dir) = std::env::var_os("IPFS_KIT_HOME").filter(|d| !d.is_empty()) {
+            return Home::new(PathBuf::from(dir));
+        }
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        Home::new(home.join(".ipfs_kit"))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn vfs_dir(&self) -> PathBuf {
+        self.root.join("vfs")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.vfs_dir().join("buckets")
+    }
+
+    /// The Parquet index of `bucket`.
+    pub fn index_path(&self, bucket: &str) -> PathBuf {
+        self.index_dir().join(format!("{bucket}_vfs.parquet"))
+    }
+
+    pub fn catalog_path(&self) -> PathBuf {
+        self.root.join("catalog.sqlite")
+    }
+
+    pub fn store_dir(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join("lock")
+    }
+}

@@ -1,0 +1,47 @@
+//! `bucket add`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::manage::bucket_json;
+use crate::cidfmt::CidBase;
+use crate::cli::OutputArgs;
+use crate::commands::Context;
+use crate::progress::Progress;
+
+pub fn run(
+    ctx: &Context,
+    name: &str,
+    paths: &[PathBuf],
+    to: &str,
+    hidden: bool,
+    quiet: bool,
+    out: &OutputArgs,
+) -> Result<()> {
+    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let mut buckets = ctx.open("ipfs-kit bucket add")?;
+    let mut progress = Progress::for_stderr(paths, hidden, quiet);
+    let report = buckets.add(name, paths, to, hidden, &mut progress);
+    progress.finish();
+    let report = report?;
+    if out.json {
+        let added: Vec<_> = report.added.iter().map(|(p, c)| json!({"path": p, "cid": base.format(c)})).collect();
+        let v = json!({
+            "bucket": bucket_json(&report.bucket, base),
+            "added": added,
+            "files": report.files,
+            "bytes": report.bytes,
+            "new_blocks": report.new_blocks,
+            "new_block_bytes": report.new_block_bytes,
+        });
+        println!("{v}");
+    } else {
+        for (path, cid) in &report.added {
+            println!("added {} /{}", base.format(cid), path);
+        }
+        println!("root {}", base.format(&report.bucket.root));
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! A progress line for long imports: bytes, files, rate and ETA, redrawn at most ten times a
+//! second on stderr, and only when stderr is a terminal (a script's stderr stays clean).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportedEntry};
+
+pub struct Progress {
+    active: bool,
+    total_bytes: u64,
+    total_files: u64,
+    bytes: u64,
+    files: u64,
+    started: Instant,
+    last_draw: Option<Instant>,
+}
+
+impl Progress {
+    /// A bar over `paths` if stderr is a terminal and not `quiet`; otherwise a silent observer.
+    pub fn for_stderr(paths: &[PathBuf], hidden: bool, quiet: bool) -> Self {
+        let active = !quiet && std::io::stderr().is_terminal();
+        let (mut total_bytes, mut total_files) = (0, 0);
+        if active {
+            for p in paths {
+                count(p, hidden, true, &mut total_bytes, &mut total_files);
+            }
+        }
+        Progress { active, total_bytes, total_files, bytes: 0, files: 0, started: Instant::now(), last_draw: None }
+    }
+
+    fn draw(&mut self, force: bool) {
+        let now = Instant::now();
+        if !self.active || (!force && self.last_draw.is_some_and(|t| now - t < Duration::from_millis(100))) {
+            return;
+        }
+        self.last_draw = Some(now);
+        let secs = (now - self.started).as_secs_f64().max(1e-3);
+        let rate = self.bytes as f64 / secs;
+        let eta = if rate > 0.0 { (self.total_bytes.saturating_sub(self.bytes)) as f64 / rate } else { 0.0 };
+        let line = format!(
+            "\r{} / {}  {} / {} files  {}/s  ETA {:.0}s ",
+            human(self.bytes),
+            human(self.total_bytes),
+            self.files,
+            self.total_files,
+            human(rate as u64),
+            eta
+        );
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+
+    /// Clears the line.
+    pub fn finish(&mut self) {
+        if self.active && self.last_draw.is_some() {
+            self.draw(true);
+            let _ = std::io::stderr().write_all(b"\n");
+        }
+    }
+}
+
+impl ImportObserver for Progress {
+    fn entry(&mut self, e: &ImportedEntry<'_>) {
+        if e.kind == EntryKind::File {
+            self.files += 1;
+            self.draw(false);
+        }
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        self.bytes += bytes;
+        self.draw(false);
+    }
+}
+
+fn count(path: &Path, hidden: bool, top: bool, bytes: &mut u64, files: &mut u64) {
+    let Ok(meta) = path.symlink_metadata() else { return };
+    let hidden_name = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+    if !top && hidden_name && !hidden {
+        return;
+    }
+    if meta.is_file() {
+        *bytes += meta.len();
+        *files += 1;
+    } else if meta.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            count(&entry.path(), hidden, false, bytes, files);
+        }
+    }
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+}
