@@ -19,7 +19,7 @@ use arrow_array::{ArrayRef, Int64Array, NullArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use ipfs_kit_unixfs::EntryKind;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use sha2::{Digest, Sha256};
@@ -72,11 +72,27 @@ pub fn schema() -> Schema {
 fn file_id(bucket: &str, path: &str) -> String {
     let digest =
         Sha256::new().chain_update(bucket.as_bytes()).chain_update([0u8]).chain_update(path.as_bytes()).finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&digest[..16], "")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Lower-case hex after `prefix`; this runs for every row, so no `format!` per byte.
+pub(crate) fn hex(bytes: &[u8], prefix: &str) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(prefix.len() + 2 * bytes.len());
+    out.push_str(prefix);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// `a` then `b`, in one allocation.
+fn join_str(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len());
+    out.push_str(a);
+    out.push_str(b);
+    out
 }
 
 /// Builds the record batch for one bucket's files (already in path order).
@@ -93,20 +109,22 @@ pub fn batch(
         Arc::new(Int64Array::from_iter_values(files.iter().map(|r| f(r))))
     };
     let name = &bucket.name;
+    let mount_point = format!("/{name}");
+    let vfs_prefix = format!("/{name}/");
     let columns: Vec<ArrayRef> = vec![
         strings(&|r| file_id(name, &r.path)),
         strings(&|_| name.clone()),
         strings(&|r| crate::names::name_of(&r.path).to_owned()),
         strings(&|r| base58btc(&r.cid)),
         strings(&|r| r.path.clone()),
-        strings(&|r| format!("/{name}/{}", r.path)),
-        strings(&|_| format!("/{name}")),
+        strings(&|r| join_str(&vfs_prefix, &r.path)),
+        strings(&|_| mount_point.clone()),
         ints(&|r| r.size as i64),
         strings(&|r| if r.kind == EntryKind::Symlink { "inode/symlink".into() } else { guess_mime(&r.path).into() }),
         strings(&|r| r.added_at.clone()),
         strings(&|r| r.last_accessed.clone().unwrap_or_else(|| r.added_at.clone())),
         ints(&|r| r.access_count),
-        strings(&|r| r.content_hash.map(|h| format!("sha256:{}", hex(&h))).unwrap_or_default()),
+        strings(&|r| r.content_hash.map(|h| hex(&h, "sha256:")).unwrap_or_default()),
         strings(&|_| "verified".into()),
         strings(&|_| "local".into()),
         strings(&|_| "none".into()),
@@ -128,7 +146,7 @@ fn properties(bucket: &BucketRow, rows: usize) -> WriterProperties {
     // Bloom filters sized for the rows at hand (the default assumes a million distinct values).
     let ndv = rows.max(64) as u64;
     WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 exists")))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_size(ROW_GROUP)
         .set_column_bloom_filter_enabled("cid".into(), true)
