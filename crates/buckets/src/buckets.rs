@@ -173,6 +173,7 @@ impl Buckets {
             imports.push((target, imported.node.cid, rows));
         }
         let stats = writer.commit()?;
+        crash_point("file-blocks-committed");
         let added = imports.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
         let bucket = self.apply(name, |db, version, now| {
             ensure_dir_chain(db, name, &dest, version, now)?;
@@ -207,8 +208,10 @@ impl Buckets {
         let mut writer = self.store.writer();
         let root = tree::rebuild(&tx, name, &profile, dirty, &mut writer)?;
         writer.commit()?;
+        crash_point("dir-blocks-committed");
         catalog::set_root(&tx, name, &root.cid, root.tsize, version, &now)?;
         tx.commit()?;
+        crash_point("catalog-committed");
         self.write_index(name)?;
         catalog::require_bucket(&self.db, name)
     }
@@ -218,6 +221,7 @@ impl Buckets {
         let bucket = catalog::require_bucket(&self.db, name)?;
         let rows = catalog::subtree(&self.db, name, "")?;
         index::write(&self.home.index_path(name), &bucket, &rows)?;
+        crash_point("index-written");
         catalog::set_index_version(&self.db, name, bucket.version)
     }
 
@@ -390,6 +394,14 @@ impl Buckets {
             kind,
         }));
         Ok(found)
+    }
+}
+
+/// Fault injection for crash tests: `IPFS_KIT_CRASH_AT=<point>` aborts the process there, as a
+/// `kill -9` would, with nothing flushed or cleaned up.
+fn crash_point(point: &str) {
+    if std::env::var_os("IPFS_KIT_CRASH_AT").is_some_and(|p| p == point) {
+        std::process::abort();
     }
 }
 

@@ -1,0 +1,272 @@
+//! Buckets through the real binary: root CIDs against Helia and `ipfs-kit hash`, byte-exact
+//! round trips, changes, find-cid and errors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{Rng, helia_cids, peers_available, write};
+use serde_json::{Value, json};
+
+/// A home in a temp dir and the binary pointed at it.
+pub struct Kit {
+    pub home: tempfile::TempDir,
+}
+
+impl Kit {
+    pub fn new() -> Self {
+        Kit { home: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--home", self.home.path().to_str().unwrap()];
+        all.extend_from_slice(args);
+        common::ipfs_kit(&all)
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    pub fn root(&self, bucket: &str) -> String {
+        self.json(&["bucket", "info", bucket])["root"].as_str().unwrap().to_owned()
+    }
+
+    pub fn fails(&self, args: &[&str], needle: &str) {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr:?} should mention {needle:?}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A tree under `root/tree` with a multi-chunk file, nested and empty folders, odd names.
+fn sample_tree(root: &Path, seed: u64) -> PathBuf {
+    let mut rng = Rng::new(seed);
+    let tree = root.join("tree");
+    write(&tree, "big.bin", &rng.bytes(2_500_000));
+    write(&tree, "a.txt", b"alpha\n");
+    write(&tree, "empty.txt", b"");
+    write(&tree, "with space/\u{e9}t\u{e9}.md", b"summer\n");
+    write(&tree, "sub/deeper/c.bin", &rng.bytes(70_000));
+    write(&tree, "sub/d.txt", b"delta\n");
+    std::fs::create_dir_all(tree.join("sub/emptydir")).unwrap();
+    tree
+}
+
+/// `ipfs-kit hash` of a folder: the CID a bucket holding the same tree must have.
+fn hash_of(dir: &Path, profile: &str) -> String {
+    common::our_cids(&["--profile", profile], &[dir.to_owned()]).remove(0)
+}
+
+#[test]
+fn bucket_root_is_the_cid_of_its_tree() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let tree = sample_tree(src.path(), 1);
+    for profile in ["unixfs-v1-2025", "unixfs-v0-2015"] {
+        let bucket = format!("b-{profile}");
+        kit.ok(&["bucket", "create", &bucket, "--profile", profile]);
+        kit.ok(&["bucket", "add", &bucket, s(&tree)]);
+        let root = kit.root(&bucket);
+        assert_eq!(root, hash_of(src.path(), profile), "{profile}: bucket root vs hash of the same tree");
+        if peers_available() {
+            let helia = helia_cids(json!({"profile": profile}), &[src.path().to_owned()]);
+            assert_eq!(root, helia[0], "{profile}: bucket root vs Helia");
+        }
+        let info = kit.json(&["bucket", "info", &bucket]);
+        assert_eq!(info["files"], 6);
+        assert_eq!(info["total_size"], 2_500_000 + 6 + 7 + 70_000 + 6);
+        assert_eq!(info["profile"], profile);
+    }
+}
+
+#[test]
+fn cat_and_get_round_trip_byte_for_byte() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let tree = sample_tree(src.path(), 2);
+    std::os::unix::fs::symlink("a.txt", tree.join("link-to-a")).unwrap();
+    kit.ok(&["bucket", "create", "rt"]);
+    kit.ok(&["bucket", "add", "rt", s(&tree)]);
+    let out = kit.run(&["bucket", "cat", "rt", "tree/big.bin"]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, std::fs::read(tree.join("big.bin")).unwrap());
+    let dest = tempfile::tempdir().unwrap();
+    let got = dest.path().join("copy");
+    kit.ok(&["bucket", "get", "rt", "tree", "-o", s(&got)]);
+    assert_same_tree(&tree, &got);
+    let one = dest.path().join("one.bin");
+    kit.ok(&["bucket", "get", "rt", "/tree/sub/deeper/c.bin", "-o", s(&one)]);
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(tree.join("sub/deeper/c.bin")).unwrap());
+    // Reads are counted in the index.
+    let files = kit.ok(&["bucket", "files", "rt", "--prefix", "tree/big", "--json"]);
+    let row: Value = serde_json::from_str(files.lines().next().unwrap()).unwrap();
+    assert_eq!(row["access_count"], 2, "one cat and one get of the folder");
+}
+
+/// Compares two trees: same names, same bytes, same symlink targets, same empty folders.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let meta_a = a.symlink_metadata().unwrap();
+    let meta_b = b.symlink_metadata().unwrap_or_else(|_| panic!("{} missing", b.display()));
+    assert_eq!(meta_a.file_type().is_symlink(), meta_b.file_type().is_symlink(), "{}", b.display());
+    if meta_a.file_type().is_symlink() {
+        assert_eq!(std::fs::read_link(a).unwrap(), std::fs::read_link(b).unwrap());
+    } else if meta_a.is_dir() {
+        assert!(meta_b.is_dir(), "{} is not a dir", b.display());
+        let names = |p: &Path| {
+            let mut v: Vec<_> = std::fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(a), names(b), "entries of {}", b.display());
+        for name in names(a) {
+            assert_same_tree(&a.join(&name), &b.join(&name));
+        }
+    } else {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "bytes of {}", b.display());
+    }
+}
+
+#[test]
+fn changes_give_the_root_of_the_changed_tree() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let tree = sample_tree(src.path(), 3);
+    kit.ok(&["bucket", "create", "ch"]);
+    kit.ok(&["bucket", "add", "ch", s(&tree)]);
+    let check = |what: &str| assert_eq!(kit.root("ch"), hash_of(src.path(), "unixfs-v1-2025"), "after {what}");
+    check("add");
+
+    let printed = kit.ok(&["bucket", "rm-file", "ch", "tree/a.txt"]);
+    std::fs::remove_file(tree.join("a.txt")).unwrap();
+    assert_eq!(printed.trim(), kit.root("ch"), "rm-file prints the new root");
+    check("rm-file");
+
+    kit.ok(&["bucket", "mv", "ch", "tree/sub/d.txt", "tree/with space/d-moved.txt"]);
+    std::fs::rename(tree.join("sub/d.txt"), tree.join("with space/d-moved.txt")).unwrap();
+    check("mv file");
+
+    kit.ok(&["bucket", "mv", "ch", "tree/sub", "tree/renamed"]);
+    std::fs::rename(tree.join("sub"), tree.join("renamed")).unwrap();
+    check("mv folder");
+
+    // Re-adding a path replaces it.
+    let other = tempfile::tempdir().unwrap();
+    write(other.path(), "big.bin", b"now small");
+    kit.ok(&["bucket", "add", "ch", s(&other.path().join("big.bin")), "--to", "tree"]);
+    std::fs::write(tree.join("big.bin"), b"now small").unwrap();
+    check("re-add");
+
+    // --to creates the folders it needs.
+    kit.ok(&["bucket", "add", "ch", s(&other.path().join("big.bin")), "--to", "/tree/new/deep/"]);
+    write(&tree, "new/deep/big.bin", b"now small");
+    check("add --to a new folder");
+
+    kit.ok(&["bucket", "rm-file", "ch", "tree/renamed", "--recursive"]);
+    std::fs::remove_dir_all(tree.join("renamed")).unwrap();
+    check("rm-file --recursive");
+}
+
+#[test]
+fn find_cid_finds_shared_content_in_any_base() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let shared = write(src.path(), "one/shared.txt", b"the same bytes in two buckets\n");
+    write(src.path(), "two/copy-of-shared.txt", b"the same bytes in two buckets\n");
+    write(src.path(), "two/own.txt", b"only here\n");
+    kit.ok(&["bucket", "create", "first"]);
+    kit.ok(&["bucket", "create", "second"]);
+    kit.ok(&["bucket", "add", "first", s(&src.path().join("one"))]);
+    kit.ok(&["bucket", "add", "second", s(&src.path().join("two"))]);
+    let cid = common::our_cids(&[], &[shared]).remove(0);
+    for base in ["base32", "base58btc", "base36", "base16"] {
+        let text = common::our_cids(&["--cid-base", base], &[src.path().join("one/shared.txt")]).remove(0);
+        let found = kit.json(&["bucket", "find-cid", &text]);
+        let hits: Vec<(String, String)> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["bucket"].as_str().unwrap().into(), f["path"].as_str().unwrap().into()))
+            .collect();
+        assert_eq!(
+            hits,
+            vec![("first".into(), "one/shared.txt".into()), ("second".into(), "two/copy-of-shared.txt".into())],
+            "{base} {text} (= {cid})"
+        );
+    }
+    // Directory CIDs and bucket roots are found too.
+    let dir_cid = hash_of(&src.path().join("two"), "unixfs-v1-2025");
+    let found = kit.json(&["bucket", "find-cid", &dir_cid]);
+    assert_eq!(found[0]["path"], "two");
+    assert_eq!(found[0]["type"], "directory");
+    let root = kit.root("first");
+    assert_eq!(kit.json(&["bucket", "find-cid", &root])[0]["bucket"], "first");
+    kit.fails(
+        &["bucket", "find-cid", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"],
+        "not in any bucket",
+    );
+    kit.fails(&["bucket", "find-cid", "not-a-cid"], "invalid CID");
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let file = write(src.path(), "f.txt", b"x");
+    kit.ok(&["bucket", "create", "b"]);
+    kit.ok(&["bucket", "add", "b", s(&file)]);
+    kit.fails(&["bucket", "create", "b"], "already exists");
+    kit.fails(&["bucket", "info", "nope"], "does not exist");
+    kit.fails(&["bucket", "add", "nope", s(&file)], "does not exist");
+    kit.fails(&["bucket", "cat", "b", "missing.txt"], "no \"missing.txt\"");
+    kit.fails(&["bucket", "cat", "b", "../etc/passwd"], "'.' and '..' are not allowed");
+    kit.fails(&["bucket", "create", "../escape"], "invalid bucket name");
+    kit.fails(&["bucket", "create", "a/b"], "invalid bucket name");
+    kit.fails(&["bucket", "create", "tab\there"], "control character");
+    kit.fails(&["bucket", "create", &"x".repeat(200)], "longer than 128");
+    kit.fails(&["bucket", "add", "b", s(&src.path().join("absent"))], "No such file");
+    kit.fails(&["bucket", "add", "b", s(&file), "--to", "f.txt"], "not a directory");
+    kit.fails(&["bucket", "mv", "b", "f.txt", "f.txt/inside"], "onto or into itself");
+    kit.fails(&["bucket", "create", "car", "--profile", "ipfs-car"], "cannot be used for buckets");
+    let out = src.path().join("exists");
+    std::fs::write(&out, b"keep me").unwrap();
+    kit.fails(&["bucket", "get", "b", "f.txt", "-o", s(&out)], "already exists");
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me", "nothing overwritten");
+    // A file whose length changes while it is read (procfs files stat as empty).
+    kit.fails(&["bucket", "add", "b", "/proc/self/status"], "changed while it was read");
+    assert_eq!(kit.json(&["bucket", "info", "b"])["files"], 1, "the failed add left nothing");
+}
+
+#[test]
+fn list_and_rm() {
+    let kit = Kit::new();
+    kit.ok(&["bucket", "create", "x1"]);
+    kit.ok(&["bucket", "create", "x2", "--profile", "unixfs-v0-2015"]);
+    let list = kit.json(&["bucket", "list"]);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["x1", "x2"]);
+    assert_eq!(
+        list[1]["root"], "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
+        "an empty v0 bucket is the empty dir"
+    );
+    let index = kit.home.path().join("vfs/buckets/x1_vfs.parquet");
+    assert!(index.is_file());
+    kit.ok(&["bucket", "rm", "x1"]);
+    assert!(!index.exists());
+    kit.fails(&["bucket", "info", "x1"], "does not exist");
+}
