@@ -250,10 +250,26 @@ impl Buckets {
         catalog::files(&self.db, name, prefix.trim_start_matches('/'), limit)
     }
 
-    /// The entry at `path`, or a clear error.
+    /// The entry at `path`, or a clear error. The root ("" or "/") is the bucket's directory.
     pub fn entry(&self, name: &str, path: &str) -> Result<EntryRow, BucketError> {
-        catalog::require_bucket(&self.db, name)?;
+        let bucket = catalog::require_bucket(&self.db, name)?;
         let path = normalize_path(path)?;
+        if path.is_empty() {
+            return Ok(EntryRow {
+                path,
+                kind: EntryKind::Directory,
+                cid: bucket.root,
+                size: 0,
+                tsize: bucket.root_tsize,
+                mtime: 0,
+                mode: 0o755,
+                content_hash: None,
+                added_at: bucket.created_at,
+                version: bucket.version,
+                access_count: 0,
+                last_accessed: None,
+            });
+        }
         catalog::entry(&self.db, name, &path)?
             .ok_or_else(|| BucketError::NoSuchPath { bucket: name.to_owned(), path: path.clone() })
     }
@@ -321,6 +337,9 @@ impl Buckets {
     /// Removes a file or symlink (a directory only with `recursive`).
     pub fn rm_file(&mut self, name: &str, path: &str, recursive: bool) -> Result<BucketRow, BucketError> {
         let entry = self.entry(name, path)?;
+        if entry.path.is_empty() {
+            return Err(BucketError::BadPath { path: path.to_owned(), reason: "the bucket root cannot be removed" });
+        }
         if entry.kind == EntryKind::Directory && !recursive {
             return Err(BucketError::WrongKind {
                 bucket: name.into(),
@@ -337,6 +356,9 @@ impl Buckets {
     /// Moves an entry (and everything below it) to a new path whose parent exists.
     pub fn mv(&mut self, name: &str, from: &str, to: &str) -> Result<BucketRow, BucketError> {
         let entry = self.entry(name, from)?;
+        if entry.path.is_empty() {
+            return Err(BucketError::BadPath { path: from.to_owned(), reason: "the bucket root cannot be moved" });
+        }
         let to = normalize_path(to)?;
         if to.is_empty() || to == entry.path || to.starts_with(&format!("{}/", entry.path)) {
             return Err(BucketError::BadPath { path: to, reason: "cannot move an entry onto or into itself" });
