@@ -10,38 +10,38 @@ use common::{Rng, helia_cids, peers_available, write};
 use serde_json::{Value, json};
 
 /// A home in a temp dir and the binary pointed at it.
-pub struct Kit {
-    pub home: tempfile::TempDir,
+struct Kit {
+    home: tempfile::TempDir,
 }
 
 impl Kit {
-    pub fn new() -> Self {
+    fn new() -> Self {
         Kit { home: tempfile::tempdir().unwrap() }
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["--home", self.home.path().to_str().unwrap()];
         all.extend_from_slice(args);
         common::ipfs_kit(&all)
     }
 
-    pub fn ok(&self, args: &[&str]) -> String {
+    fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
-    pub fn json(&self, args: &[&str]) -> Value {
+    fn json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.push("--json");
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 
-    pub fn root(&self, bucket: &str) -> String {
+    fn root(&self, bucket: &str) -> String {
         self.json(&["bucket", "info", bucket])["root"].as_str().unwrap().to_owned()
     }
 
-    pub fn fails(&self, args: &[&str], needle: &str) {
+    fn fails(&self, args: &[&str], needle: &str) {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} should fail");
@@ -120,7 +120,7 @@ fn cat_and_get_round_trip_byte_for_byte() {
 }
 
 /// Compares two trees: same names, same bytes, same symlink targets, same empty folders.
-pub fn assert_same_tree(a: &Path, b: &Path) {
+fn assert_same_tree(a: &Path, b: &Path) {
     let meta_a = a.symlink_metadata().unwrap();
     let meta_b = b.symlink_metadata().unwrap_or_else(|_| panic!("{} missing", b.display()));
     assert_eq!(meta_a.file_type().is_symlink(), meta_b.file_type().is_symlink(), "{}", b.display());
