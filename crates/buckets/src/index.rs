@@ -19,7 +19,7 @@ use arrow_array::{ArrayRef, Int64Array, NullArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use ipfs_kit_unixfs::EntryKind;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use sha2::{Digest, Sha256};
@@ -145,16 +145,20 @@ pub fn batch(
 fn properties(bucket: &BucketRow, rows: usize) -> WriterProperties {
     // Bloom filters sized for the rows at hand (the default assumes a million distinct values).
     let ndv = rows.max(64) as u64;
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 exists")))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_size(ROW_GROUP)
-        .set_column_bloom_filter_enabled("cid".into(), true)
-        .set_column_bloom_filter_enabled("cid_base32".into(), true)
-        .set_column_bloom_filter_enabled("path".into(), true)
-        .set_column_bloom_filter_ndv("cid".into(), ndv)
-        .set_column_bloom_filter_ndv("cid_base32".into(), ndv)
-        .set_column_bloom_filter_ndv("path".into(), ndv)
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        // Min/max per column chunk everywhere; per page only where lookups prune.
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_column_statistics_enabled("path".into(), EnabledStatistics::Page)
+        .set_max_row_group_size(ROW_GROUP);
+    // Unique-per-row columns never fit a dictionary; trying costs a hash per value.
+    for column in ["file_id", "cid", "path", "vfs_path", "content_hash", "cid_base32", "name"] {
+        builder = builder.set_column_dictionary_enabled(column.into(), false);
+    }
+    for column in ["cid", "cid_base32"] {
+        builder = builder.set_column_bloom_filter_enabled(column.into(), true).set_column_bloom_filter_ndv(column.into(), ndv);
+    }
+    builder
         .set_key_value_metadata(Some(vec![
             KeyValue::new("ipfs_kit.bucket".into(), bucket.name.clone()),
             KeyValue::new("ipfs_kit.bucket_version".into(), bucket.version.to_string()),
