@@ -156,7 +156,9 @@ fn properties(bucket: &BucketRow, rows: usize) -> WriterProperties {
         builder = builder.set_column_dictionary_enabled(column.into(), false);
     }
     for column in ["cid", "cid_base32"] {
-        builder = builder.set_column_bloom_filter_enabled(column.into(), true).set_column_bloom_filter_ndv(column.into(), ndv);
+        builder = builder
+            .set_column_bloom_filter_enabled(column.into(), true)
+            .set_column_bloom_filter_ndv(column.into(), ndv);
     }
     builder
         .set_key_value_metadata(Some(vec![
