@@ -182,3 +182,43 @@ fn kill_9_at_random_moments_during_a_large_add() {
     ok(h, &["bucket", "add", "b", new.to_str().unwrap()]);
     assert_eq!(root(h, "b"), new_root);
 }
+
+#[test]
+fn a_second_writer_is_told_who_holds_the_lock() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let src = tempfile::tempdir().unwrap();
+    let file = write(src.path(), "f.txt", b"x");
+    ok(h, &["bucket", "create", "b"]);
+    // Another process holds the lock, as a long-running writer would.
+    let holder_script = r#"
+import fcntl, os, sys, time
+f = open(sys.argv[1], "a+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.seek(0); f.truncate()
+f.write(f"pid={os.getpid()}\nhost=testhost\nsince=1\ncommand=test holder\n"); f.flush()
+print("held", flush=True)
+time.sleep(60)
+"#;
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg(holder_script)
+        .arg(h.join("lock"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "held");
+    let out = kit_cmd(h, &["--lock-wait", "0", "bucket", "add", "b", file.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("locked by pid {} on testhost (test holder)", holder.id())), "{stderr}");
+    assert_eq!(ok(h, &["bucket", "files", "b"]).lines().count(), 0, "the refused add left nothing");
+    // The holder dies without cleaning up: its record is stale and the next writer proceeds.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    ok(h, &["--lock-wait", "0", "bucket", "add", "b", file.to_str().unwrap()]);
+    assert_eq!(ok(h, &["bucket", "files", "b"]).lines().count(), 1);
+}
