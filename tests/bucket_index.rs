@@ -30,27 +30,41 @@ fn index_opens_in_pyarrow_and_duckdb_with_true_values() {
     kit(h, &["bucket", "add", "idx", src.path().join("data").to_str().unwrap()]);
     let cat = common::ipfs_kit(&["--home", h.to_str().unwrap(), "bucket", "cat", "idx", "data/big.bin"]);
     assert!(cat.status.success() && cat.stdout.len() == 3_000_000, "cat of big.bin");
+    let disk = json!({"data/big.bin": big, "data/d07/f00007.bin": src.path().join("data/d07/f00007.bin")});
+    let report = check_index(h, &disk);
+    assert_eq!(report["rows"], 20_001);
+    assert!(report["row_groups"].as_u64().unwrap() >= 3, "{report}");
+
+    // Changes rewrite only the row groups they touch; the index must still equal what the CLI
+    // says, row for row, after each kind of change.
+    let extra = common::write(src.path(), "extra/new-in-the-middle.txt", b"inserted\n");
+    kit(h, &["bucket", "add", "idx", extra.to_str().unwrap(), "--to", "data/d20"]);
+    kit(h, &["bucket", "rm-file", "idx", "data/d07", "--recursive"]);
+    kit(h, &["bucket", "mv", "idx", "data/d30", "data/zz-moved"]);
+    let cat = common::ipfs_kit(&["--home", h.to_str().unwrap(), "bucket", "cat", "idx", "data/d31/f00031.bin"]);
+    assert!(cat.status.success());
+    let report = check_index(h, &json!({"data/big.bin": big}));
+    assert_eq!(report["rows"], 20_001 + 1 - 500);
+    // A full rewrite (the index deleted, as after a crash) gives the same rows.
+    std::fs::remove_file(h.join("vfs/buckets/idx_vfs.parquet")).unwrap();
+    let again = check_index(h, &json!({"data/big.bin": big}));
+    assert_eq!(again["rows"], report["rows"]);
+}
+
+/// Runs check_parquet.py on the bucket's index against `bucket files --json`.
+fn check_index(h: &Path, disk: &Value) -> Value {
     let files: Vec<Value> =
         kit(h, &["bucket", "files", "idx", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(files.len(), 20_001);
     let info: Value = serde_json::from_str(&kit(h, &["bucket", "info", "idx", "--json"])).unwrap();
-    let expected = json!({
-        "bucket": "idx",
-        "version": info["version"],
-        "files": files,
-        "disk": {"data/big.bin": big, "data/d07/f00007.bin": src.path().join("data/d07/f00007.bin")},
-    });
-    let expected_path = home.path().join("expected.json");
+    let expected = json!({"bucket": "idx", "version": info["version"], "files": files, "disk": disk});
+    let expected_path = h.join("expected.json");
     std::fs::write(&expected_path, expected.to_string()).unwrap();
-    let index = home.path().join("vfs/buckets/idx_vfs.parquet");
     let out = std::process::Command::new(common::interop_dir().join(".venv/bin/python"))
         .arg(common::interop_dir().join("check_parquet.py"))
-        .arg(&index)
+        .arg(h.join("vfs/buckets/idx_vfs.parquet"))
         .arg(&expected_path)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["rows"], 20_001);
-    assert!(report["row_groups"].as_u64().unwrap() >= 3, "{report}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }

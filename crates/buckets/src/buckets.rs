@@ -27,6 +27,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::catalog::{self, BucketRow, EntryRow};
 use crate::error::BucketError;
 use crate::home::Home;
+use crate::index::{PathRange, RowSource};
 use crate::names::{check_bucket_name, check_entry_name, join, normalize_path, parent_of};
 use crate::time::now_rfc3339;
 use crate::{index, tree};
@@ -124,12 +125,13 @@ impl Buckets {
             root: root.cid,
             root_tsize: root.tsize,
             version: 1,
-            index_version: 0,
+            change_seq: 1,
+            indexed_seq: 0,
             created_at: now.clone(),
             updated_at: now,
         };
         catalog::insert_bucket(&self.db, &row)?;
-        self.write_index(name)?;
+        self.write_index(name, None)?;
         Ok(row)
     }
 
@@ -177,26 +179,28 @@ impl Buckets {
         let added = imports.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
         let bucket = self.apply(name, |db, version, now| {
             ensure_dir_chain(db, name, &dest, version, now)?;
-            let mut dirty = Vec::new();
+            let mut change = Change::default();
             for (target, _, rows) in &imports {
                 catalog::delete_subtree(db, name, target)?;
                 for row in rows {
                     let row = EntryRow { version, added_at: now.to_owned(), ..row.clone() };
                     catalog::insert_entry(db, name, &row)?;
                 }
-                dirty.push(parent_of(target).to_owned());
+                change.dirs.push(parent_of(target).to_owned());
+                change.rows.push(PathRange::subtree(target));
             }
-            Ok(dirty)
+            Ok(change)
         })?;
         Ok(AddReport { bucket, added, files, bytes, new_blocks: stats.new_blocks, new_block_bytes: stats.new_bytes })
     }
 
-    /// Runs one change under the lock: `change` edits entries in a transaction and returns the
-    /// directories it touched; they are rebuilt, the root moves and the index is rewritten.
+    /// Runs one change under the lock: `change` edits entries in a transaction and says which
+    /// directories and index rows it touched; the directories are rebuilt, the root moves and
+    /// the index is rewritten (only its touched row groups, when it was current before).
     fn apply(
         &mut self,
         name: &str,
-        change: impl FnOnce(&Connection, i64, &str) -> Result<Vec<String>, BucketError>,
+        change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
     ) -> Result<BucketRow, BucketError> {
         let _lock = self.lock()?;
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -204,32 +208,34 @@ impl Buckets {
         let profile = bucket_profile(&bucket.profile)?;
         let version = bucket.version + 1;
         let now = now_rfc3339();
-        let dirty = change(&tx, version, &now)?;
+        let was_indexed = bucket.indexed_seq == bucket.change_seq;
+        let change = change(&tx, version, &now)?;
         let mut writer = self.store.writer();
-        let root = tree::rebuild(&tx, name, &profile, dirty, &mut writer)?;
+        let root = tree::rebuild(&tx, name, &profile, change.dirs, &mut writer)?;
         writer.commit()?;
         crash_point("dir-blocks-committed");
         catalog::set_root(&tx, name, &root.cid, root.tsize, version, &now)?;
         tx.commit()?;
         crash_point("catalog-committed");
-        self.write_index(name)?;
+        self.write_index(name, was_indexed.then_some(change.rows.as_slice()))?;
         catalog::require_bucket(&self.db, name)
     }
 
-    /// Rewrites a bucket's Parquet index from the catalog and marks it current.
-    fn write_index(&self, name: &str) -> Result<(), BucketError> {
+    /// Rewrites a bucket's Parquet index from the catalog and marks it current. `changed`
+    /// lists the rows changed since the index on disk was current, when that is known.
+    fn write_index(&self, name: &str, changed: Option<&[PathRange]>) -> Result<(), BucketError> {
         let bucket = catalog::require_bucket(&self.db, name)?;
-        let rows = catalog::subtree(&self.db, name, "")?;
-        index::write(&self.home.index_path(name), &bucket, &rows)?;
+        let source = CatalogRows { db: &self.db, bucket: name };
+        index::write(&self.home.index_path(name), &bucket, &source, changed)?;
         crash_point("index-written");
-        catalog::set_index_version(&self.db, name, bucket.version)
+        catalog::set_indexed_seq(&self.db, name, bucket.change_seq)
     }
 
     /// Rewrites any index left stale by a crash. Skips quietly if another writer holds the lock.
     pub fn repair_indexes(&mut self) -> Result<Vec<String>, BucketError> {
         let stale: Vec<String> = catalog::buckets(&self.db)?
             .into_iter()
-            .filter(|b| b.index_version != b.version || !self.home.index_path(&b.name).exists())
+            .filter(|b| b.indexed_seq != b.change_seq || !self.home.index_path(&b.name).exists())
             .map(|b| b.name)
             .collect();
         if stale.is_empty() {
@@ -239,7 +245,7 @@ impl Buckets {
             return Ok(Vec::new());
         };
         for name in &stale {
-            self.write_index(name)?;
+            self.write_index(name, None)?;
         }
         Ok(stale)
     }
@@ -327,11 +333,15 @@ impl Buckets {
         let _lock = self.lock()?;
         let now = now_rfc3339();
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let bucket = catalog::require_bucket(&tx, name)?;
         for path in paths {
             catalog::record_access(&tx, name, path, &now)?;
         }
+        catalog::bump_change_seq(&tx, name)?;
         tx.commit()?;
-        self.write_index(name)
+        let ranges: Vec<PathRange> = paths.iter().map(|p| PathRange::single(p)).collect();
+        let was_indexed = bucket.indexed_seq == bucket.change_seq;
+        self.write_index(name, was_indexed.then_some(ranges.as_slice()))
     }
 
     /// Removes a file or symlink (a directory only with `recursive`).
@@ -349,7 +359,7 @@ impl Buckets {
         }
         self.apply(name, |db, _, _| {
             catalog::delete_subtree(db, name, &entry.path)?;
-            Ok(vec![parent_of(&entry.path).to_owned()])
+            Ok(Change { dirs: vec![parent_of(&entry.path).to_owned()], rows: vec![PathRange::subtree(&entry.path)] })
         })
     }
 
@@ -383,7 +393,10 @@ impl Buckets {
                 let path = format!("{to}{}", &row.path[entry.path.len()..]);
                 catalog::insert_entry(db, name, &EntryRow { path, version, ..row })?;
             }
-            Ok(vec![parent_of(&entry.path).to_owned(), to_parent.clone()])
+            Ok(Change {
+                dirs: vec![parent_of(&entry.path).to_owned(), to_parent.clone()],
+                rows: vec![PathRange::subtree(&entry.path), PathRange::subtree(&to)],
+            })
         })
     }
 
@@ -416,6 +429,25 @@ impl Buckets {
             kind,
         }));
         Ok(found)
+    }
+}
+
+/// What one change touched: directories to rebuild and index rows to rewrite.
+#[derive(Debug, Default)]
+struct Change {
+    dirs: Vec<String>,
+    rows: Vec<PathRange>,
+}
+
+/// The catalog as the index's row source.
+struct CatalogRows<'a> {
+    db: &'a Connection,
+    bucket: &'a str,
+}
+
+impl RowSource for CatalogRows<'_> {
+    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError> {
+        catalog::files_between(self.db, self.bucket, lo, hi)
     }
 }
 

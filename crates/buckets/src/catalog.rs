@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     root BLOB NOT NULL,
     root_tsize INTEGER NOT NULL,
     version INTEGER NOT NULL,
-    index_version INTEGER NOT NULL,
+    change_seq INTEGER NOT NULL,
+    indexed_seq INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -56,8 +57,10 @@ pub struct BucketRow {
     pub root: Cid,
     pub root_tsize: u64,
     pub version: i64,
-    /// The version the Parquet index was last written for.
-    pub index_version: i64,
+    /// Counts every change to the rows of the index (content changes and reads alike).
+    pub change_seq: i64,
+    /// The `change_seq` the Parquet index on disk shows.
+    pub indexed_seq: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -125,13 +128,15 @@ fn bucket_from(r: &Row<'_>) -> rusqlite::Result<BucketRow> {
         root: cid_of(r.get(2)?)?,
         root_tsize: r.get(3)?,
         version: r.get(4)?,
-        index_version: r.get(5)?,
-        created_at: r.get(6)?,
-        updated_at: r.get(7)?,
+        change_seq: r.get(5)?,
+        indexed_seq: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
     })
 }
 
-const BUCKET_COLUMNS: &str = "name, profile, root, root_tsize, version, index_version, created_at, updated_at";
+const BUCKET_COLUMNS: &str =
+    "name, profile, root, root_tsize, version, change_seq, indexed_seq, created_at, updated_at";
 const ENTRY_COLUMNS: &str =
     "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version, access_count, last_accessed";
 
@@ -172,14 +177,15 @@ pub fn buckets(db: &Connection) -> Result<Vec<BucketRow>, BucketError> {
 
 pub fn insert_bucket(db: &Connection, b: &BucketRow) -> Result<(), BucketError> {
     db.execute(
-        &format!("INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        &format!("INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             b.name,
             b.profile,
             b.root.to_bytes(),
             b.root_tsize,
             b.version,
-            b.index_version,
+            b.change_seq,
+            b.indexed_seq,
             b.created_at,
             b.updated_at
         ],
@@ -196,14 +202,21 @@ pub fn set_root(
     now: &str,
 ) -> Result<(), BucketError> {
     db.execute(
-        "UPDATE buckets SET root = ?2, root_tsize = ?3, version = ?4, updated_at = ?5 WHERE name = ?1",
+        "UPDATE buckets SET root = ?2, root_tsize = ?3, version = ?4, updated_at = ?5, change_seq = change_seq + 1 \
+         WHERE name = ?1",
         params![name, root.to_bytes(), tsize, version, now],
     )?;
     Ok(())
 }
 
-pub fn set_index_version(db: &Connection, name: &str, version: i64) -> Result<(), BucketError> {
-    db.execute("UPDATE buckets SET index_version = ?2 WHERE name = ?1", params![name, version])?;
+pub fn set_indexed_seq(db: &Connection, name: &str, seq: i64) -> Result<(), BucketError> {
+    db.execute("UPDATE buckets SET indexed_seq = ?2 WHERE name = ?1", params![name, seq])?;
+    Ok(())
+}
+
+/// Marks a change to index rows that is not a content change (a read being counted).
+pub fn bump_change_seq(db: &Connection, name: &str) -> Result<(), BucketError> {
+    db.execute("UPDATE buckets SET change_seq = change_seq + 1 WHERE name = ?1", [name])?;
     Ok(())
 }
 
@@ -237,6 +250,22 @@ pub fn files(db: &Connection, bucket: &str, prefix: &str, limit: Option<u64>) ->
     let limit = limit.map_or(-1, |l| l as i64);
     let mut stmt = db.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![bucket, prefix, upper, limit], entry_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Files and symlinks with `lo < path <= hi` (either bound may be open), in path order.
+pub fn files_between(
+    db: &Connection,
+    bucket: &str,
+    lo: Option<&str>,
+    hi: Option<&str>,
+) -> Result<Vec<EntryRow>, BucketError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 \
+         AND (?2 IS NULL OR path > ?2) AND (?3 IS NULL OR path <= ?3) ORDER BY path"
+    );
+    let mut stmt = db.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![bucket, lo, hi], entry_from)?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
 

@@ -19,9 +19,16 @@ use arrow_array::{ArrayRef, Int64Array, NullArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use ipfs_kit_unixfs::EntryKind;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::Compression;
+use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::KeyValue;
+use parquet::file::page_index::column_index::ColumnIndexMetaData;
+use parquet::file::properties::ReaderProperties;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::reader::FileReader;
+use parquet::file::serialized_reader::{ReadOptionsBuilder, SerializedFileReader};
+use parquet::file::writer::SerializedFileWriter;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{BucketRow, EntryRow};
@@ -170,8 +177,49 @@ fn properties(bucket: &BucketRow, rows: usize) -> WriterProperties {
         .build()
 }
 
+/// Where the index gets its rows: all of them, or those in a path interval.
+pub trait RowSource {
+    /// Files and symlinks with `lo < path <= hi`, in path order; `None` bounds are open.
+    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError>;
+}
+
+/// An inclusive range of paths whose rows may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRange {
+    pub lo: String,
+    pub hi: String,
+}
+
+impl PathRange {
+    /// `path` and everything below it.
+    pub fn subtree(path: &str) -> Self {
+        PathRange { lo: path.to_owned(), hi: format!("{path}/\u{10ffff}") }
+    }
+
+    /// Only `path`.
+    pub fn single(path: &str) -> Self {
+        PathRange { lo: path.to_owned(), hi: path.to_owned() }
+    }
+}
+
+/// The key-value entry listing each row group's last path, so the next write knows the groups.
+const GROUPS_KEY: &str = "ipfs_kit.row_groups";
+/// The key-value entry with the catalog's change counter the file shows.
+const SEQ_KEY: &str = "ipfs_kit.change_seq";
+
 /// Writes the index for `bucket` to `path` atomically: temp file, fsync, rename, dir fsync.
-pub fn write(path: &Path, bucket: &BucketRow, rows: &[EntryRow]) -> Result<(), BucketError> {
+///
+/// With `changed`, and an index on disk that shows `bucket.indexed_seq`, only the row groups
+/// whose path interval meets a changed range are re-encoded; the others are copied byte for
+/// byte (with their bloom filters) from the old file. Row group k holds the paths in
+/// (last path of group k-1, last path of group k], the last group's interval being open above,
+/// so every path belongs to exactly one group and a change touches only the groups around it.
+pub fn write(
+    path: &Path,
+    bucket: &BucketRow,
+    source: &dyn RowSource,
+    changed: Option<&[PathRange]>,
+) -> Result<(), BucketError> {
     let dir = path.parent().expect("index path has a parent");
     std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     let tmp = dir.join(format!(
@@ -180,15 +228,13 @@ pub fn write(path: &Path, bucket: &BucketRow, rows: &[EntryRow]) -> Result<(), B
         std::process::id()
     ));
     let result = (|| {
+        let old = changed.and_then(|c| OldIndex::open(path, bucket.indexed_seq).map(|old| (old, c)));
         let file = File::create(&tmp).map_err(BucketError::io(&tmp))?;
-        let batch = batch(bucket, rows, None)?;
-        let mut writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            batch.schema(),
-            Some(properties(bucket, batch.num_rows())),
-        )?;
-        writer.write(&batch)?;
-        let out = writer.into_inner()?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let out = match old {
+            Some((old, changed)) => write_incremental(out, bucket, source, &old, changed)?,
+            None => write_full(out, bucket, source)?,
+        };
         let file = out.into_inner().map_err(|e| BucketError::io(&tmp)(e.into_error()))?;
         file.sync_all().map_err(BucketError::io(&tmp))?;
         std::fs::rename(&tmp, path).map_err(BucketError::io(path))?;
@@ -199,4 +245,154 @@ pub fn write(path: &Path, bucket: &BucketRow, rows: &[EntryRow]) -> Result<(), B
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+type Out = BufWriter<File>;
+
+/// A fresh file writer with our schema and properties, and the factory for column writers.
+fn start(
+    out: Out,
+    bucket: &BucketRow,
+    rows_hint: usize,
+) -> Result<(SerializedFileWriter<Out>, ArrowRowGroupWriterFactory), BucketError> {
+    let writer = ArrowWriter::try_new(out, Arc::new(schema()), Some(properties(bucket, rows_hint)))?;
+    Ok(writer.into_serialized_writer()?)
+}
+
+/// Encodes `rows` as one row group.
+fn encode_group(
+    writer: &mut SerializedFileWriter<Out>,
+    factory: &ArrowRowGroupWriterFactory,
+    bucket: &BucketRow,
+    rows: &[EntryRow],
+    index: usize,
+) -> Result<(), BucketError> {
+    let batch = batch(bucket, rows, None)?;
+    let mut columns = factory.create_column_writers(index)?;
+    let mut leaves = Vec::new();
+    for (array, field) in batch.columns().iter().zip(batch.schema().fields()) {
+        leaves.extend(compute_leaves(field, array)?);
+    }
+    let mut group = writer.next_row_group()?;
+    for (column, leaf) in columns.iter_mut().zip(&leaves) {
+        column.write(leaf)?;
+    }
+    for column in columns {
+        column.close()?.append_to_row_group(&mut group)?;
+    }
+    group.close()?;
+    Ok(())
+}
+
+fn finish(
+    mut writer: SerializedFileWriter<Out>,
+    bucket: &BucketRow,
+    last_paths: Vec<String>,
+) -> Result<Out, BucketError> {
+    writer.append_key_value_metadata(KeyValue::new(SEQ_KEY.into(), bucket.change_seq.to_string()));
+    let groups = serde_json::to_string(&last_paths).expect("strings serialise");
+    writer.append_key_value_metadata(KeyValue::new(GROUPS_KEY.into(), groups));
+    // into_inner writes the footer.
+    Ok(writer.into_inner()?)
+}
+
+fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource) -> Result<Out, BucketError> {
+    let rows = source.rows_between(None, None)?;
+    let (mut writer, factory) = start(out, bucket, rows.len())?;
+    let mut last_paths = Vec::new();
+    for (i, group) in rows.chunks(ROW_GROUP).enumerate() {
+        encode_group(&mut writer, &factory, bucket, group, i)?;
+        last_paths.push(group.last().expect("chunks are not empty").path.clone());
+    }
+    finish(writer, bucket, last_paths)
+}
+
+/// The index on disk, when it is what the catalog says it is.
+struct OldIndex {
+    file: File,
+    reader: SerializedFileReader<File>,
+    last_paths: Vec<String>,
+}
+
+impl OldIndex {
+    fn open(path: &Path, expected_seq: i64) -> Option<OldIndex> {
+        let file = File::open(path).ok()?;
+        let options = ReadOptionsBuilder::new()
+            .with_page_index()
+            .with_reader_properties(ReaderProperties::builder().set_read_bloom_filter(true).build())
+            .build();
+        let reader = SerializedFileReader::new_with_options(file.try_clone().ok()?, options).ok()?;
+        let kv = reader.metadata().file_metadata().key_value_metadata()?.clone();
+        let get = |key: &str| kv.iter().find(|e| e.key == key).and_then(|e| e.value.clone());
+        if get(SEQ_KEY)?.parse::<i64>().ok()? != expected_seq {
+            return None;
+        }
+        let last_paths: Vec<String> = serde_json::from_str(&get(GROUPS_KEY)?).ok()?;
+        (last_paths.len() == reader.metadata().num_row_groups()).then_some(OldIndex { file, reader, last_paths })
+    }
+}
+
+fn write_incremental(
+    out: Out,
+    bucket: &BucketRow,
+    source: &dyn RowSource,
+    old: &OldIndex,
+    changed: &[PathRange],
+) -> Result<Out, BucketError> {
+    let groups = old.last_paths.len();
+    let total_rows: i64 = old.reader.metadata().row_groups().iter().map(|g| g.num_rows()).sum();
+    // Deletions can leave many small groups behind; past twice the groups a fresh write would
+    // make, start over.
+    if groups == 0 || groups > 2 * (total_rows as usize).div_ceil(ROW_GROUP) + 1 {
+        return write_full(out, bucket, source);
+    }
+    let (mut writer, factory) = start(out, bucket, total_rows as usize)?;
+    let mut last_paths = Vec::new();
+    for k in 0..groups {
+        let lower = k.checked_sub(1).map(|j| old.last_paths[j].as_str());
+        let upper = (k + 1 < groups).then(|| old.last_paths[k].as_str());
+        let dirty = changed
+            .iter()
+            .any(|r| lower.is_none_or(|lo| r.hi.as_str() > lo) && upper.is_none_or(|hi| r.lo.as_str() <= hi));
+        if !dirty {
+            copy_group(&mut writer, old, k)?;
+            last_paths.push(old.last_paths[k].clone());
+            continue;
+        }
+        let rows = source.rows_between(lower, upper)?;
+        let parts = rows.len().div_ceil(ROW_GROUP).max(1);
+        let per_part = rows.len().div_ceil(parts).max(1);
+        for part in rows.chunks(per_part) {
+            encode_group(&mut writer, &factory, bucket, part, last_paths.len())?;
+            last_paths.push(part.last().expect("chunks are not empty").path.clone());
+        }
+    }
+    finish(writer, bucket, last_paths)
+}
+
+/// Copies row group `k` of the old file, column chunk by column chunk, with its bloom filters
+/// and page indexes, so a copied group is exactly as a fresh write would make it.
+fn copy_group(writer: &mut SerializedFileWriter<Out>, old: &OldIndex, k: usize) -> Result<(), BucketError> {
+    let metadata = old.reader.metadata();
+    let meta = metadata.row_group(k);
+    let group_reader = old.reader.get_row_group(k)?;
+    let column_index = metadata.column_index().and_then(|all| all.get(k));
+    let offset_index = metadata.offset_index().and_then(|all| all.get(k));
+    let mut group = writer.next_row_group()?;
+    for (j, column) in meta.columns().iter().enumerate() {
+        let close = ColumnCloseResult {
+            bytes_written: column.compressed_size() as u64,
+            rows_written: meta.num_rows() as u64,
+            metadata: column.clone(),
+            bloom_filter: group_reader.get_column_bloom_filter(j).cloned(),
+            column_index: column_index
+                .and_then(|c| c.get(j))
+                .filter(|c| !matches!(c, ColumnIndexMetaData::NONE))
+                .cloned(),
+            offset_index: offset_index.and_then(|o| o.get(j)).cloned(),
+        };
+        group.append_column(&old.file, close)?;
+    }
+    group.close()?;
+    Ok(())
 }
