@@ -270,3 +270,28 @@ fn list_and_rm() {
     assert!(!index.exists());
     kit.fails(&["bucket", "info", "x1"], "does not exist");
 }
+
+#[test]
+fn a_corrupt_block_is_refused_not_returned() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let bytes = Rng::new(77).bytes(3_000_000);
+    let file = write(src.path(), "data.bin", &bytes);
+    kit.ok(&["bucket", "create", "c"]);
+    kit.ok(&["bucket", "add", "c", s(&file)]);
+    // Flip one byte in the middle of the largest pack: inside the second 1 MiB leaf.
+    let packs = kit.home.path().join("store/packs");
+    let pack = std::fs::read_dir(&packs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .expect("a pack file");
+    let mut raw = std::fs::read(&pack).unwrap();
+    let at = raw.len() / 2;
+    raw[at] ^= 0x01;
+    std::fs::write(&pack, raw).unwrap();
+    kit.fails(&["bucket", "cat", "c", "data.bin"], "does not match its hash");
+    let out = src.path().join("restored.bin");
+    kit.fails(&["bucket", "get", "c", "data.bin", "-o", s(&out)], "does not match its hash");
+    assert!(!out.exists(), "a failed get leaves nothing behind");
+}

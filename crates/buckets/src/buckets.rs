@@ -12,7 +12,6 @@
 //! A crash in 1 or 2 leaves the old state (SQLite's commit is the switch); a crash in 3 leaves a
 //! stale index that the next command rewrites.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -287,13 +286,7 @@ impl Buckets {
             return Err(BucketError::WrongKind { bucket: name.into(), path: entry.path, expected: "file" });
         }
         let mut reader = DagReader::new(&self.store).cat(&entry.cid)?;
-        let n = std::io::copy(&mut reader, out).map_err(|e| match e.into_inner() {
-            Some(inner) => match inner.downcast::<ipfs_kit_unixfs::ReadError>() {
-                Ok(read) => BucketError::Read(*read),
-                Err(other) => BucketError::Io { path: "stdout".into(), source: std::io::Error::other(other) },
-            },
-            None => BucketError::Io { path: "stdout".into(), source: std::io::Error::other("write failed") },
-        })?;
+        let n = crate::export::copy_verified(&mut reader, out, Path::new("standard output"))?;
         self.record_access(name, &[entry.path])?;
         Ok(n)
     }
@@ -552,10 +545,4 @@ impl ImportObserver for Collector<'_> {
     fn progress(&mut self, bytes: u64) {
         self.inner.progress(bytes);
     }
-}
-
-/// Names in a directory listing must be unique for an export to be safe.
-pub(crate) fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> bool {
-    let mut seen = HashSet::new();
-    names.into_iter().all(|n| seen.insert(n))
 }

@@ -5,14 +5,17 @@
 //! files with `create_new`, both of which fail on anything already there, a symlink included:
 //! a symlink this export has just created is never written through.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use cid::Cid;
+use ipfs_kit_unixfs::ReadError;
 use ipfs_kit_unixfs::data::DataType;
-use ipfs_kit_unixfs::reader::DagReader;
+use ipfs_kit_unixfs::reader::{DagReader, FileReader};
 
-use crate::buckets::unique_names;
 use crate::error::BucketError;
 use crate::names::check_entry_name;
 
@@ -33,8 +36,7 @@ fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path, depth: usize) -> Resul
         DataType::Raw | DataType::File => {
             let mut file: File =
                 OpenOptions::new().write(true).create_new(true).open(dest).map_err(BucketError::io(dest))?;
-            let mut reader = dag.cat(cid)?;
-            let n = std::io::copy(&mut reader, &mut file).map_err(BucketError::io(dest))?;
+            let n = copy_verified(&mut dag.cat(cid)?, &mut file, dest)?;
             file.sync_all().map_err(BucketError::io(dest))?;
             Ok(n)
         }
@@ -58,21 +60,42 @@ fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path, depth: usize) -> Resul
         }
         DataType::Symlink => {
             let target = dag.read_link(cid)?;
-            let target = std::ffi::OsStr::from_encoded_bytes_unchecked_safe(&target);
-            std::os::unix::fs::symlink(target, dest).map_err(BucketError::io(dest))?;
+            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), dest).map_err(BucketError::io(dest))?;
             Ok(0)
         }
         DataType::Metadata => Err(unsafe_output("UnixFS metadata nodes are not supported")),
     }
 }
 
-/// `OsStr` from raw bytes, which on Unix is any byte string.
-trait FromBytes {
-    fn from_encoded_bytes_unchecked_safe(bytes: &[u8]) -> &std::ffi::OsStr;
+/// Copies a verified file stream to `out`, keeping a bad block (a `ReadError`) apart from a
+/// failed write (an I/O error on `out_name`, which may be a closed pipe).
+pub fn copy_verified(reader: &mut FileReader<'_>, out: &mut dyn Write, out_name: &Path) -> Result<u64, BucketError> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(match e.into_inner().map(|inner| inner.downcast::<ReadError>()) {
+                    Some(Ok(read)) => BucketError::Read(*read),
+                    Some(Err(other)) => {
+                        BucketError::Io { path: "block store".into(), source: std::io::Error::other(other) }
+                    }
+                    None => {
+                        BucketError::Io { path: "block store".into(), source: std::io::Error::other("read failed") }
+                    }
+                });
+            }
+        };
+        out.write_all(&buf[..n]).map_err(BucketError::io(out_name))?;
+        total += n as u64;
+    }
 }
 
-impl FromBytes for std::ffi::OsStr {
-    fn from_encoded_bytes_unchecked_safe(bytes: &[u8]) -> &std::ffi::OsStr {
-        std::os::unix::ffi::OsStrExt::from_bytes(bytes)
-    }
+/// Names in a directory listing must be unique for an export to be safe.
+fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen = HashSet::new();
+    names.into_iter().all(|n| seen.insert(n))
 }
