@@ -255,6 +255,18 @@ impl Buckets {
         catalog::files(&self.db, name, prefix.trim_start_matches('/'), limit)
     }
 
+    /// Calls `each(path, cid, size)` for the files and symlinks under `prefix`, streaming.
+    pub fn listing(
+        &self,
+        name: &str,
+        prefix: &str,
+        limit: Option<u64>,
+        each: impl FnMut(&str, &Cid, u64) -> std::io::Result<()>,
+    ) -> Result<(), BucketError> {
+        catalog::require_bucket(&self.db, name)?;
+        catalog::listing(&self.db, name, prefix.trim_start_matches('/'), limit, each)
+    }
+
     /// The entry at `path`, or a clear error. The root ("" or "/") is the bucket's directory.
     pub fn entry(&self, name: &str, path: &str) -> Result<EntryRow, BucketError> {
         let bucket = catalog::require_bucket(&self.db, name)?;

@@ -233,7 +233,10 @@ pub fn entry(db: &Connection, bucket: &str, path: &str) -> Result<Option<EntryRo
 
 /// The (name, CID, Tsize) links of a directory, from its children's rows.
 pub fn children(db: &Connection, bucket: &str, parent: &str) -> Result<Vec<(String, Cid, u64)>, BucketError> {
-    let mut stmt = db.prepare_cached("SELECT name, cid, tsize FROM entries WHERE bucket = ?1 AND parent = ?2")?;
+    // Without ANALYZE statistics SQLite prefers a scan of the whole bucket by primary key.
+    let mut stmt = db.prepare_cached(
+        "SELECT name, cid, tsize FROM entries INDEXED BY entries_children WHERE bucket = ?1 AND parent = ?2",
+    )?;
     let rows = stmt
         .query_map([bucket, parent], |r| Ok((r.get(0)?, cid_of(r.get(1)?)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
@@ -253,6 +256,30 @@ pub fn files(db: &Connection, bucket: &str, prefix: &str, limit: Option<u64>) ->
     Ok(rows)
 }
 
+/// Path, CID and size of files and symlinks whose path starts with `prefix`, in path order:
+/// the plain `bucket files` listing, without the columns it does not print.
+pub fn listing(
+    db: &Connection,
+    bucket: &str,
+    prefix: &str,
+    limit: Option<u64>,
+    mut each: impl FnMut(&str, &Cid, u64) -> std::io::Result<()>,
+) -> Result<(), BucketError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT path, cid, size FROM entries WHERE bucket = ?1 AND kind != 1 AND path >= ?2 AND path < ?3 \
+         ORDER BY path LIMIT ?4",
+    )?;
+    let upper = format!("{prefix}\u{10ffff}");
+    let mut rows = stmt.query(params![bucket, prefix, upper, limit.map_or(-1, |l| l as i64)])?;
+    while let Some(row) = rows.next()? {
+        let path = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let cid = Cid::try_from(row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, e.into()))?;
+        each(path, &cid, row.get(2)?).map_err(|source| BucketError::Io { path: "standard output".into(), source })?;
+    }
+    Ok(())
+}
+
 /// Files and symlinks with `lo < path <= hi` (either bound may be open), in path order.
 pub fn files_between(
     db: &Connection,
@@ -260,10 +287,11 @@ pub fn files_between(
     lo: Option<&str>,
     hi: Option<&str>,
 ) -> Result<Vec<EntryRow>, BucketError> {
-    let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 \
-         AND (?2 IS NULL OR path > ?2) AND (?3 IS NULL OR path <= ?3) ORDER BY path"
-    );
+    // Plain comparisons only, so SQLite seeks on the primary key instead of scanning the bucket.
+    let lower = if lo.is_some() { "AND path > ?2" } else { "AND ?2 IS NULL" };
+    let upper = if hi.is_some() { "AND path <= ?3" } else { "AND ?3 IS NULL" };
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 {lower} {upper} ORDER BY path");
     let mut stmt = db.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![bucket, lo, hi], entry_from)?.collect::<Result<_, _>>()?;
     Ok(rows)
@@ -271,22 +299,38 @@ pub fn files_between(
 
 /// Every entry at or below `path` ("" for the whole bucket), in path order.
 pub fn subtree(db: &Connection, bucket: &str, path: &str) -> Result<Vec<EntryRow>, BucketError> {
-    let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND (?2 = '' OR path = ?2 OR (path > ?3 AND path < ?4)) \
-         ORDER BY path"
-    );
-    let (lo, hi) = (format!("{path}/"), format!("{path}/\u{10ffff}"));
+    // Two range scans on the primary key; an OR of both would make SQLite scan the table.
+    let mut rows = Vec::new();
+    if !path.is_empty() {
+        rows.extend(entry(db, bucket, path)?);
+    }
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND path > ?2 AND path < ?3 ORDER BY path");
+    let (lo, hi) = below(path);
     let mut stmt = db.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![bucket, path, lo, hi], entry_from)?.collect::<Result<_, _>>()?;
+    for row in stmt.query_map(params![bucket, lo, hi], entry_from)? {
+        rows.push(row?);
+    }
     Ok(rows)
 }
 
+/// The exclusive bounds of the paths strictly below `path`.
+fn below(path: &str) -> (String, String) {
+    if path.is_empty() {
+        (String::new(), "\u{10ffff}".to_owned())
+    } else {
+        (format!("{path}/"), format!("{path}/\u{10ffff}"))
+    }
+}
+
 pub fn delete_subtree(db: &Connection, bucket: &str, path: &str) -> Result<usize, BucketError> {
-    let (lo, hi) = (format!("{path}/"), format!("{path}/\u{10ffff}"));
-    Ok(db.execute(
-        "DELETE FROM entries WHERE bucket = ?1 AND (path = ?2 OR (path > ?3 AND path < ?4))",
-        params![bucket, path, lo, hi],
-    )?)
+    let (lo, hi) = below(path);
+    let own =
+        db.prepare_cached("DELETE FROM entries WHERE bucket = ?1 AND path = ?2")?.execute(params![bucket, path])?;
+    let under = db
+        .prepare_cached("DELETE FROM entries WHERE bucket = ?1 AND path > ?2 AND path < ?3")?
+        .execute(params![bucket, lo, hi])?;
+    Ok(own + under)
 }
 
 pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), BucketError> {

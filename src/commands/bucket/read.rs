@@ -29,14 +29,15 @@ fn entry_json(e: &EntryRow, base: CidBase) -> serde_json::Value {
 
 pub fn files(ctx: &Context, name: &str, prefix: &str, limit: Option<u64>, out: &OutputArgs) -> Result<()> {
     let base = CidBase::parse_flag(out.cid_base.as_deref())?;
-    let rows = ctx.open("ipfs-kit bucket files")?.files(name, prefix, limit)?;
+    let buckets = ctx.open("ipfs-kit bucket files")?;
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    for e in &rows {
-        if out.json {
+    if out.json {
+        for e in &buckets.files(name, prefix, limit)? {
             writeln!(stdout, "{}", entry_json(e, base))?;
-        } else {
-            writeln!(stdout, "{}\t{}\t{}", base.format(&e.cid), e.size, e.path)?;
         }
+    } else {
+        buckets
+            .listing(name, prefix, limit, |path, cid, size| writeln!(stdout, "{}\t{size}\t{path}", base.format(cid)))?;
     }
     stdout.flush()?;
     Ok(())
