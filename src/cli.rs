@@ -86,6 +86,9 @@ pub enum BucketCommand {
         path: String,
         #[arg(short = 'o', long = "output", value_name = "OUT")]
         output: PathBuf,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a file (a folder with --recursive).
     RmFile {
@@ -105,7 +108,12 @@ pub enum BucketCommand {
         out: OutputArgs,
     },
     /// Delete a bucket (its blocks stay until gc).
-    Rm { name: String },
+    Rm {
+        name: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Which buckets and paths hold this CID (file or directory, any multibase).
     FindCid {
         cid: String,

@@ -40,7 +40,7 @@ impl Progress {
         let rate = self.bytes as f64 / secs;
         let eta = if rate > 0.0 { (self.total_bytes.saturating_sub(self.bytes)) as f64 / rate } else { 0.0 };
         let line = format!(
-            "\r{} / {}  {} / {} files  {}/s  ETA {:.0}s ",
+            "\r{} / {}  {} / {} files  {}/s  ETA {:.0}s\x1b[K",
             human(self.bytes),
             human(self.total_bytes),
             self.files,

@@ -81,8 +81,12 @@ pub fn info(ctx: &Context, name: &str, out: &OutputArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn rm(ctx: &Context, name: &str) -> Result<()> {
+pub fn rm(ctx: &Context, name: &str, json: bool) -> Result<()> {
     ctx.open("ipfs-kit bucket rm")?.rm(name)?;
-    eprintln!("removed bucket {name} (its blocks stay until `ipfs-kit gc`)");
+    if json {
+        println!("{}", json!({"removed": name}));
+    } else {
+        eprintln!("removed bucket {name} (its blocks stay until `ipfs-kit gc`)");
+    }
     Ok(())
 }

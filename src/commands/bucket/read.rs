@@ -50,9 +50,13 @@ pub fn cat(ctx: &Context, name: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn get(ctx: &Context, name: &str, path: &str, output: &Path) -> Result<()> {
+pub fn get(ctx: &Context, name: &str, path: &str, output: &Path, json: bool) -> Result<()> {
     let bytes = ctx.open("ipfs-kit bucket get")?.get(name, path, output)?;
-    eprintln!("wrote {} ({bytes} bytes)", output.display());
+    if json {
+        println!("{}", json!({"output": output.to_string_lossy(), "bytes": bytes}));
+    } else {
+        eprintln!("wrote {} ({bytes} bytes)", output.display());
+    }
     Ok(())
 }
 
