@@ -11,4 +11,4 @@ pub mod store;
 
 pub use error::StoreError;
 pub use lock::{LockHolder, LockState, WriterLock};
-pub use store::{BlockStore, CommitStats, PackWriter, sync_dir};
+pub use store::{BlockStore, CommitStats, PackWriter, open_sqlite, sync_dir};

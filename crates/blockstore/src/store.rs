@@ -153,11 +153,18 @@ impl BlockSource for BlockStore {
 }
 
 fn open_index(path: &Path) -> Result<Connection, StoreError> {
+    Ok(open_sqlite(path, SCHEMA)?)
+}
+
+/// Opens a SQLite database the way every ipfs-kit database is kept: WAL, so readers in other
+/// processes never block on a writer; `synchronous=FULL`, so a commit survives power loss; a
+/// long busy timeout, so concurrent writers queue instead of failing. `schema` is applied.
+pub fn open_sqlite(path: &Path, schema: &str) -> rusqlite::Result<Connection> {
     let db = Connection::open(path)?;
     db.busy_timeout(std::time::Duration::from_secs(60))?;
     db.pragma_update(None, "journal_mode", "WAL")?;
     db.pragma_update(None, "synchronous", "FULL")?;
-    db.execute_batch(SCHEMA)?;
+    db.execute_batch(schema)?;
     Ok(db)
 }
 

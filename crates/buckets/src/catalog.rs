@@ -92,12 +92,7 @@ pub fn open(path: &Path) -> Result<Connection, BucketError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     }
-    let db = Connection::open(path)?;
-    db.busy_timeout(std::time::Duration::from_secs(60))?;
-    db.pragma_update(None, "journal_mode", "WAL")?;
-    db.pragma_update(None, "synchronous", "FULL")?;
-    db.execute_batch(SCHEMA)?;
-    Ok(db)
+    Ok(ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?)
 }
 
 fn kind_code(kind: EntryKind) -> i64 {
