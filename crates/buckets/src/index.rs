@@ -329,6 +329,14 @@ impl OldIndex {
         if get(SEQ_KEY)?.parse::<i64>().ok()? != expected_seq {
             return None;
         }
+        // Row groups can only be copied into a file of the same columns.
+        let columns = reader.metadata().file_metadata().schema_descr();
+        let ours = schema();
+        if columns.num_columns() != ours.fields().len()
+            || columns.columns().iter().zip(ours.fields()).any(|(c, f)| c.name() != f.name())
+        {
+            return None;
+        }
         let last_paths: Vec<String> = serde_json::from_str(&get(GROUPS_KEY)?).ok()?;
         (last_paths.len() == reader.metadata().num_row_groups()).then_some(OldIndex { bytes, reader, last_paths })
     }
