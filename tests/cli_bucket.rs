@@ -295,3 +295,41 @@ fn a_corrupt_block_is_refused_not_returned() {
     kit.fails(&["bucket", "get", "c", "data.bin", "-o", s(&out)], "does not match its hash");
     assert!(!out.exists(), "a failed get leaves nothing behind");
 }
+
+#[test]
+fn progress_only_on_a_terminal() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let big = write(src.path(), "big.bin", &Rng::new(5).bytes(40_000_000));
+    kit.ok(&["bucket", "create", "p"]);
+    // Not a terminal: stderr stays empty.
+    let out = kit.run(&["bucket", "add", "p", s(&big)]);
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "no progress without a terminal: {:?}", String::from_utf8_lossy(&out.stderr));
+    // A terminal (a pty from util-linux `script`): a progress line with bytes, files, rate, ETA.
+    let Ok(script) = which("script") else {
+        eprintln!("SKIPPED: no `script` to provide a terminal");
+        return;
+    };
+    let cmd = format!(
+        "{} --home {} bucket add p {} --to again",
+        env!("CARGO_BIN_EXE_ipfs-kit"),
+        kit.home.path().display(),
+        big.display()
+    );
+    let typescript = src.path().join("typescript");
+    let status = std::process::Command::new(script).arg("-qec").arg(&cmd).arg(&typescript).status().unwrap();
+    assert!(status.success());
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(screen.contains("38.1 MiB / 38.1 MiB  1 / 1 files"), "final progress line: {screen:?}");
+    assert!(screen.contains("ETA"), "{screen:?}");
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
