@@ -149,7 +149,16 @@ fn changes_give_the_root_of_the_changed_tree() {
     let tree = sample_tree(src.path(), 3);
     kit.ok(&["bucket", "create", "ch"]);
     kit.ok(&["bucket", "add", "ch", s(&tree)]);
-    let check = |what: &str| assert_eq!(kit.root("ch"), hash_of(src.path(), "unixfs-v1-2025"), "after {what}");
+    let check = |what: &str| {
+        assert_eq!(kit.root("ch"), hash_of(src.path(), "unixfs-v1-2025"), "after {what}");
+        let info = kit.json(&["bucket", "info", "ch"]);
+        let (files, bytes) = disk_totals(src.path());
+        assert_eq!(
+            (info["files"].as_u64().unwrap(), info["total_size"].as_u64().unwrap()),
+            (files, bytes),
+            "totals after {what}"
+        );
+    };
     check("add");
 
     let printed = kit.ok(&["bucket", "rm-file", "ch", "tree/a.txt"]);
@@ -332,4 +341,20 @@ fn which(name: &str) -> Result<PathBuf, ()> {
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
         .ok_or(())
+}
+
+/// (files, bytes) under `dir`, for comparing with a bucket's totals.
+fn disk_totals(dir: &Path) -> (u64, u64) {
+    let mut totals = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = path.symlink_metadata().unwrap();
+        if meta.is_dir() {
+            let (f, b) = disk_totals(&path);
+            totals = (totals.0 + f, totals.1 + b);
+        } else {
+            totals = (totals.0 + 1, totals.1 + meta.len());
+        }
+    }
+    totals
 }

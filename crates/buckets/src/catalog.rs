@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS buckets (
     change_seq INTEGER NOT NULL,
     indexed_seq INTEGER NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    file_count INTEGER NOT NULL DEFAULT 0,
+    total_size INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS entries (
     bucket TEXT NOT NULL,
@@ -47,6 +49,21 @@ CREATE TABLE IF NOT EXISTS entries (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_children ON entries (bucket, parent, name);
 CREATE INDEX IF NOT EXISTS entries_mh ON entries (mh);
+-- A bucket's file count and size follow its rows in the same transaction, so `list` and `info`
+-- need no scan. Directories (kind 1) are not counted.
+CREATE TRIGGER IF NOT EXISTS entries_count_insert AFTER INSERT ON entries WHEN NEW.kind != 1 BEGIN
+    UPDATE buckets SET file_count = file_count + 1, total_size = total_size + NEW.size WHERE name = NEW.bucket;
+END;
+CREATE TRIGGER IF NOT EXISTS entries_count_delete AFTER DELETE ON entries WHEN OLD.kind != 1 BEGIN
+    UPDATE buckets SET file_count = file_count - 1, total_size = total_size - OLD.size WHERE name = OLD.bucket;
+END;
+CREATE TRIGGER IF NOT EXISTS entries_count_update AFTER UPDATE OF kind, size ON entries BEGIN
+    UPDATE buckets SET
+        file_count = file_count - (OLD.kind != 1) + (NEW.kind != 1),
+        total_size = total_size - (CASE WHEN OLD.kind != 1 THEN OLD.size ELSE 0 END)
+                                + (CASE WHEN NEW.kind != 1 THEN NEW.size ELSE 0 END)
+    WHERE name = NEW.bucket;
+END;
 ";
 
 /// A bucket's catalog row.
@@ -92,7 +109,10 @@ pub fn open(path: &Path) -> Result<Connection, BucketError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     }
-    Ok(ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?)
+    let db = ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?;
+    // INSERT OR REPLACE must fire the delete trigger for the row it replaces.
+    db.pragma_update(None, "recursive_triggers", "ON")?;
+    Ok(db)
 }
 
 fn kind_code(kind: EntryKind) -> i64 {
@@ -379,9 +399,7 @@ pub fn find_multihash(db: &Connection, mh: &[u8]) -> Result<Vec<(String, String,
 
 /// (files, bytes) of a bucket.
 pub fn totals(db: &Connection, bucket: &str) -> Result<(u64, u64), BucketError> {
-    Ok(db.query_row(
-        "SELECT count(*), coalesce(sum(size), 0) FROM entries WHERE bucket = ?1 AND kind != 1",
-        [bucket],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    Ok(db.query_row("SELECT file_count, total_size FROM buckets WHERE name = ?1", [bucket], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?)
 }
