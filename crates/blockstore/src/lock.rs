@@ -7,7 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error::StoreError;
@@ -68,7 +68,6 @@ pub enum LockState {
 #[derive(Debug)]
 pub struct WriterLock {
     file: File,
-    path: PathBuf,
     /// The stale record this acquisition replaced, for the caller to report.
     pub replaced_stale: Option<LockHolder>,
 }
@@ -109,7 +108,7 @@ impl WriterLock {
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(record.as_bytes()).map_err(io)?;
-        Ok(WriterLock { file, path: path.to_owned(), replaced_stale })
+        Ok(WriterLock { file, replaced_stale })
     }
 
     /// Looks at the lock without taking it.
@@ -136,7 +135,6 @@ impl Drop for WriterLock {
         // Clear the record first, so a crash between the two steps still leaves no live claim.
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
-        let _ = &self.path;
     }
 }
 

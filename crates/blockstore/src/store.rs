@@ -306,8 +306,7 @@ mod tests {
         assert!(!store.has(&cid).unwrap());
         assert_eq!(writer.commit().unwrap().new_blocks, 1);
         assert_eq!(store.get_block(&cid).unwrap().as_deref(), Some(&b"hello"[..]));
-        // The same bytes under CIDv0-style dag-pb naming are a different multihash only if the
-        // bytes differ; a second writer with the same block adds nothing.
+        // A second writer with a block the store already has adds nothing.
         let mut again = store.writer();
         again.put(&cid, b"hello").unwrap();
         assert_eq!(again.commit().unwrap().new_blocks, 0);
