@@ -358,3 +358,18 @@ fn disk_totals(dir: &Path) -> (u64, u64) {
     }
     totals
 }
+
+#[test]
+fn a_catalog_of_another_layout_is_refused_clearly() {
+    let kit = Kit::new();
+    kit.ok(&["bucket", "create", "v"]);
+    let catalog = kit.home.path().join("catalog.sqlite");
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 99'); db.commit()")
+        .arg(&catalog)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 1");
+}

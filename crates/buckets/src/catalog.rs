@@ -109,10 +109,31 @@ pub fn open(path: &Path) -> Result<Connection, BucketError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     }
+    check_schema_version(path)?;
     let db = ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?;
+    db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     // INSERT OR REPLACE must fire the delete trigger for the row it replaces.
     db.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(db)
+}
+
+/// The catalog layout this build reads and writes, kept in SQLite's `user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Refuses a catalog written with another layout, instead of failing later on a missing
+/// column. A new file (or one with no tables yet) is fine.
+fn check_schema_version(path: &Path) -> Result<(), BucketError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let db = rusqlite::Connection::open(path)?;
+    let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let has_tables: bool =
+        db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'buckets'", [], |r| r.get(0))?;
+    if has_tables && found != SCHEMA_VERSION {
+        return Err(BucketError::CatalogVersion { path: path.to_owned(), found, expected: SCHEMA_VERSION });
+    }
+    Ok(())
 }
 
 fn kind_code(kind: EntryKind) -> i64 {

@@ -32,6 +32,11 @@ pub enum BucketError {
     Read(#[from] ReadError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "{} has catalog layout {found}, this ipfs-kit reads layout {expected}; use a matching ipfs-kit or a new --home",
+        path.display()
+    )]
+    CatalogVersion { path: std::path::PathBuf, found: i64, expected: i64 },
     #[error("bucket catalog")]
     Catalog(#[from] rusqlite::Error),
     #[error("writing the Parquet index")]
