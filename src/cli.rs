@@ -25,6 +25,12 @@ pub enum Command {
     /// Named, versioned folders of files with real CIDs.
     #[command(subcommand)]
     Bucket(BucketCommand),
+    /// Clear a stale writer lock (one whose holder is gone); a live holder's lock is left alone.
+    Unlock {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

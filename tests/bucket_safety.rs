@@ -222,3 +222,33 @@ time.sleep(60)
     ok(h, &["--lock-wait", "0", "bucket", "add", "b", file.to_str().unwrap()]);
     assert_eq!(ok(h, &["bucket", "files", "b"]).lines().count(), 1);
 }
+
+#[test]
+fn unlock_clears_only_a_stale_lock() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    ok(h, &["bucket", "create", "b"]);
+    assert_eq!(ok(h, &["unlock"]).trim(), "no stale lock");
+    // A crashed writer's record: the file names a pid but nobody holds the OS lock.
+    std::fs::write(h.join("lock"), "pid=4242\nhost=gone\nsince=1\ncommand=ipfs-kit bucket add\n").unwrap();
+    let out = ok(h, &["unlock", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["cleared"].as_bool(), v["pid"].as_u64()), (Some(true), Some(4242)), "{out}");
+    assert_eq!(ok(h, &["unlock"]).trim(), "no stale lock");
+    // A live holder is left alone.
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg("import fcntl, sys, time\nf = open(sys.argv[1], 'a+')\nfcntl.flock(f, fcntl.LOCK_EX)\nf.seek(0); f.truncate(); f.write('pid=1\\nhost=h\\nsince=1\\ncommand=live\\n'); f.flush()\nprint('held', flush=True)\ntime.sleep(60)")
+        .arg(h.join("lock"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let out = kit_cmd(h, &["unlock"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("held by a live process"));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+}

@@ -2,6 +2,7 @@
 
 mod bucket;
 mod hash;
+mod unlock;
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
+        Command::Unlock { json } => unlock::run(&ctx, json),
     }
 }
 

@@ -13,7 +13,7 @@ pub enum StoreError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("block index")]
     Index(#[from] rusqlite::Error),
-    #[error("locked by {holder}; wait for it to finish, or run `ipfs-kit unlock` if it is gone")]
+    #[error("locked by {holder}; wait for it to finish (or raise --lock-wait)")]
     Locked { holder: LockHolder },
     #[error("pack {pack} is damaged at byte {offset}: {reason}")]
     CorruptPack { pack: String, offset: u64, reason: &'static str },
