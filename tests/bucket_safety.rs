@@ -185,32 +185,13 @@ fn kill_9_at_random_moments_during_a_large_add() {
 
 #[test]
 fn a_second_writer_is_told_who_holds_the_lock() {
-    use std::io::BufRead;
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let src = tempfile::tempdir().unwrap();
     let file = write(src.path(), "f.txt", b"x");
     ok(h, &["bucket", "create", "b"]);
     // Another process holds the lock, as a long-running writer would.
-    let holder_script = r#"
-import fcntl, os, sys, time
-f = open(sys.argv[1], "a+")
-fcntl.flock(f, fcntl.LOCK_EX)
-f.seek(0); f.truncate()
-f.write(f"pid={os.getpid()}\nhost=testhost\nsince=1\ncommand=test holder\n"); f.flush()
-print("held", flush=True)
-time.sleep(60)
-"#;
-    let mut holder = Command::new("python3")
-        .arg("-c")
-        .arg(holder_script)
-        .arg(h.join("lock"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "held");
+    let mut holder = hold_lock(&h.join("lock"));
     let out = kit_cmd(h, &["--lock-wait", "0", "bucket", "add", "b", file.to_str().unwrap()]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -225,7 +206,6 @@ time.sleep(60)
 
 #[test]
 fn unlock_clears_only_a_stale_lock() {
-    use std::io::BufRead;
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     ok(h, &["bucket", "create", "b"]);
@@ -237,18 +217,30 @@ fn unlock_clears_only_a_stale_lock() {
     assert_eq!((v["cleared"].as_bool(), v["pid"].as_u64()), (Some(true), Some(4242)), "{out}");
     assert_eq!(ok(h, &["unlock"]).trim(), "no stale lock");
     // A live holder is left alone.
-    let mut holder = Command::new("python3")
-        .arg("-c")
-        .arg("import fcntl, sys, time\nf = open(sys.argv[1], 'a+')\nfcntl.flock(f, fcntl.LOCK_EX)\nf.seek(0); f.truncate(); f.write('pid=1\\nhost=h\\nsince=1\\ncommand=live\\n'); f.flush()\nprint('held', flush=True)\ntime.sleep(60)")
-        .arg(h.join("lock"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let mut holder = hold_lock(&h.join("lock"));
     let out = kit_cmd(h, &["unlock"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("held by a live process"));
     holder.kill().unwrap();
     holder.wait().unwrap();
+}
+
+/// Starts a process that holds the writer lock at `lock` (as pid itself on "testhost", command
+/// "test holder") until killed; returns once the lock is held.
+fn hold_lock(lock: &Path) -> Child {
+    use std::io::BufRead;
+    let script = r#"
+import fcntl, os, sys, time
+f = open(sys.argv[1], "a+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.seek(0); f.truncate()
+f.write(f"pid={os.getpid()}\nhost=testhost\nsince=1\ncommand=test holder\n"); f.flush()
+print("held", flush=True)
+time.sleep(60)
+"#;
+    let mut holder = Command::new("python3").arg("-c").arg(script).arg(lock).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "held");
+    holder
 }
