@@ -17,6 +17,10 @@ pub enum StoreError {
     Locked { holder: LockHolder },
     #[error("pack {pack} is damaged at byte {offset}: {reason}")]
     CorruptPack { pack: String, offset: u64, reason: &'static str },
+    #[error("a gc is running; wait for it to finish (or raise --lock-wait)")]
+    Collecting,
+    #[error("other commands are still writing blocks; gc waits for them (raise --lock-wait to wait longer)")]
+    WritersActive,
     #[error("block {cid} is indexed in pack {pack}, which is missing")]
     MissingPack { cid: Cid, pack: String },
 }

@@ -6,9 +6,13 @@
 //! that serialises commits to a home.
 
 pub mod error;
+pub mod gc;
+pub mod gc_lock;
 pub mod lock;
 pub mod store;
 
 pub use error::StoreError;
+pub use gc::{BlockFault, SweepReport};
+pub use gc_lock::{BlockPin, CollectLock};
 pub use lock::{LockHolder, LockState, WriterLock};
 pub use store::{BlockStore, CommitStats, PackWriter, open_sqlite, sync_dir};

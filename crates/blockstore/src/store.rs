@@ -20,13 +20,14 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cid::Cid;
 use ipfs_kit_unixfs::{BlockSink, BlockSource};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::StoreError;
+use crate::gc_lock::{BlockPin, CollectLock};
 
 /// The first bytes of every pack file.
 pub const PACK_MAGIC: &[u8; 8] = b"IKPACK01";
@@ -51,8 +52,8 @@ CREATE TABLE IF NOT EXISTS blocks (
 /// An open block store under one directory.
 pub struct BlockStore {
     dir: PathBuf,
-    db: Mutex<Connection>,
-    open_packs: Mutex<HashMap<i64, Arc<File>>>,
+    pub(crate) db: Mutex<Connection>,
+    pub(crate) open_packs: Mutex<HashMap<i64, Arc<File>>>,
 }
 
 /// Counts from a commit.
@@ -84,6 +85,18 @@ impl BlockStore {
 
     /// The block's bytes, unverified (readers check them against the CID).
     pub fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.read_block(cid) {
+            // `gc` may have moved the block to a new pack and removed the old one between our
+            // lookup and our read; the index then already points at the new pack.
+            Err(StoreError::MissingPack { .. }) => {
+                self.open_packs.lock().expect("pack cache lock").clear();
+                self.read_block(cid)
+            }
+            other => other,
+        }
+    }
+
+    fn read_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
         let location = {
             let db = self.db.lock().expect("index lock");
             let mut stmt = db.prepare_cached(
@@ -102,6 +115,16 @@ impl BlockStore {
         file.read_exact_at(&mut buf, offset)
             .map_err(|source| StoreError::Io { path: self.pack_path(&name), source })?;
         Ok(Some(buf))
+    }
+
+    /// Pins new blocks against `gc` until the returned guard drops (see `gc_lock`).
+    pub fn pin(&self, wait: Duration, on_wait: &mut dyn FnMut()) -> Result<BlockPin, StoreError> {
+        BlockPin::acquire(&self.dir.join("gc.lock"), wait, on_wait)
+    }
+
+    /// Waits until no writer has unreferenced blocks in flight, and keeps new ones out.
+    pub fn collect_lock(&self, wait: Duration, on_wait: &mut dyn FnMut()) -> Result<CollectLock, StoreError> {
+        CollectLock::acquire(&self.dir.join("gc.lock"), wait, on_wait)
     }
 
     fn pack_file(&self, id: i64, name: &str, cid: &Cid) -> Result<Arc<File>, StoreError> {
@@ -124,7 +147,7 @@ impl BlockStore {
         Ok(file)
     }
 
-    fn pack_path(&self, name: &str) -> PathBuf {
+    pub(crate) fn pack_path(&self, name: &str) -> PathBuf {
         self.dir.join("packs").join(format!("{name}.pack"))
     }
 
@@ -226,6 +249,27 @@ impl PackWriter<'_> {
 
     /// Makes every appended block durable and visible, in the order in the module comment.
     pub fn commit(mut self) -> Result<CommitStats, StoreError> {
+        let finished = self.seal()?;
+        if finished.is_empty() {
+            return Ok(self.stats);
+        }
+        let mut db = self.store.db.lock().expect("index lock");
+        let tx = db.transaction()?;
+        for pack in &finished {
+            let pack_id = pack.register(&tx)?;
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO blocks (mh, pack, offset, len) VALUES (?1, ?2, ?3, ?4)")?;
+            for (mh, offset, len) in &pack.records {
+                insert.execute(params![mh, pack_id, offset, len])?;
+            }
+        }
+        tx.commit()?;
+        Ok(self.stats)
+    }
+
+    /// Steps 1 and 2 of a commit: every pack is fsynced and renamed into place, and `packs/` is
+    /// fsynced. The caller indexes the packs (step 3).
+    pub(crate) fn seal(&mut self) -> Result<Vec<SealedPack>, StoreError> {
         self.sealed.extend(self.current.take());
         let packs_dir = self.store.dir.join("packs");
         let mut finished = Vec::new();
@@ -235,25 +279,33 @@ impl PackWriter<'_> {
             file.sync_all().map_err(io)?;
             let final_path = packs_dir.join(format!("{}.pack", pack.name));
             std::fs::rename(&pack.tmp_path, &final_path).map_err(io)?;
-            finished.push((pack.name, pack.size, pack.records));
+            finished.push(SealedPack { name: pack.name, size: pack.size, records: pack.records });
         }
-        if finished.is_empty() {
-            return Ok(self.stats);
+        if !finished.is_empty() {
+            sync_dir(&packs_dir)?;
         }
-        sync_dir(&packs_dir)?;
-        let mut db = self.store.db.lock().expect("index lock");
-        let tx = db.transaction()?;
-        for (name, size, records) in &finished {
-            tx.execute("INSERT INTO packs (name, size) VALUES (?1, ?2)", params![name, size])?;
-            let pack_id = tx.last_insert_rowid();
-            let mut insert =
-                tx.prepare_cached("INSERT OR IGNORE INTO blocks (mh, pack, offset, len) VALUES (?1, ?2, ?3, ?4)")?;
-            for (mh, offset, len) in records {
-                insert.execute(params![mh, pack_id, offset, len])?;
-            }
-        }
-        tx.commit()?;
-        Ok(self.stats)
+        Ok(finished)
+    }
+
+    /// Appends a block even though the store indexes it already: `gc` moving a live block.
+    pub(crate) fn append_moved(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
+        self.append(cid.hash().to_bytes(), cid, bytes)
+    }
+}
+
+/// A pack on disk under its final name, not yet in the index.
+pub(crate) struct SealedPack {
+    pub name: String,
+    pub size: u64,
+    /// (multihash, data offset, data length) of each record.
+    pub records: Vec<(Vec<u8>, u64, u64)>,
+}
+
+impl SealedPack {
+    /// Adds the pack to the `packs` table, returning its id.
+    pub(crate) fn register(&self, tx: &rusqlite::Transaction<'_>) -> Result<i64, StoreError> {
+        tx.execute("INSERT INTO packs (name, size) VALUES (?1, ?2)", params![self.name, self.size])?;
+        Ok(tx.last_insert_rowid())
     }
 }
 
