@@ -8,6 +8,7 @@
 
 pub mod block;
 pub mod data;
+pub mod diff;
 pub mod dir;
 pub mod error;
 pub mod file;

@@ -14,6 +14,7 @@ use crate::block::{BlockSource, DAG_PB, IDENTITY, RAW, SHA2_256};
 use crate::data::{DataType, UnixFsData};
 use crate::error::ReadError;
 use crate::hamt::{MURMUR3_X64_64, hash_name, slot_prefix};
+use crate::import::EntryKind;
 use crate::pb::{PbLink, PbNode};
 use crate::profile::HAMT_FANOUT;
 
@@ -112,7 +113,13 @@ impl<'s> DagReader<'s> {
         Ok(entries)
     }
 
-    fn collect_shard(&self, cid: &Cid, node: PbNode, depth: usize, out: &mut Vec<ListEntry>) -> Result<(), ReadError> {
+    pub(crate) fn collect_shard(
+        &self,
+        cid: &Cid,
+        node: PbNode,
+        depth: usize,
+        out: &mut Vec<ListEntry>,
+    ) -> Result<(), ReadError> {
         check_shard(cid, &node, depth)?;
         for link in node.links {
             let name = link.name.unwrap_or_default();
@@ -204,7 +211,20 @@ impl<'s> DagReader<'s> {
         }
     }
 
-    fn pb_node(&self, cid: &Cid) -> Result<(PbNode, DataType), ReadError> {
+    /// What a directory entry is, reading only dag-pb nodes: a raw block is always a file.
+    pub fn entry_kind(&self, cid: &Cid) -> Result<EntryKind, ReadError> {
+        if cid.codec() == RAW {
+            return Ok(EntryKind::File);
+        }
+        Ok(match self.pb_node(cid)?.1 {
+            DataType::Directory | DataType::HamtShard => EntryKind::Directory,
+            DataType::Symlink => EntryKind::Symlink,
+            DataType::File | DataType::Raw | DataType::Metadata => EntryKind::File,
+        })
+    }
+
+    /// A verified, decoded dag-pb node and its UnixFS type.
+    pub fn pb_node(&self, cid: &Cid) -> Result<(PbNode, DataType), ReadError> {
         match self.decode(cid)? {
             Decoded::Pb { node, kind } => Ok((node, kind)),
             Decoded::Raw(_) => {
@@ -219,7 +239,7 @@ fn unexpected(cid: &Cid, expected: &'static str, found: DataType) -> ReadError {
 }
 
 /// Refuses shards with a hash function or fanout this reader does not speak.
-fn check_shard(cid: &Cid, node: &PbNode, depth: usize) -> Result<(), ReadError> {
+pub(crate) fn check_shard(cid: &Cid, node: &PbNode, depth: usize) -> Result<(), ReadError> {
     let data = node.data.as_deref().unwrap_or_default();
     let msg = UnixFsData::decode(data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
     if msg.hash_type != Some(MURMUR3_X64_64) || msg.fanout != Some(HAMT_FANOUT as u64) {
