@@ -25,6 +25,30 @@ pub enum Command {
     /// Named, versioned folders of files with real CIDs.
     #[command(subcommand)]
     Bucket(BucketCommand),
+    /// Manage the snapshot history.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+    /// Delete blocks that no bucket and no snapshot reaches (mark and sweep).
+    Gc {
+        /// Only report what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that every snapshot, bucket, index and block is present and consistent.
+    Check {
+        /// Also read every stored block and check its bytes against its CID.
+        #[arg(long)]
+        read_data: bool,
+        /// Fix what can be fixed from good data: rewrite indexes and the manifest, drop damaged blocks.
+        #[arg(long)]
+        repair: bool,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Clear a stale writer lock (one whose holder is gone); a live holder's lock is left alone.
     Unlock {
         /// Print JSON for scripts.
@@ -120,11 +144,76 @@ pub enum BucketCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Record the state of buckets (all of them by default) as a snapshot with real CIDs.
+    Snapshot {
+        /// Buckets to snapshot; the others keep their state from the previous snapshot.
+        names: Vec<String>,
+        /// Snapshot every bucket (the default when no NAME is given).
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// A message to keep with the snapshot.
+        #[arg(short = 'm', long)]
+        message: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List snapshots, or one bucket's state in each snapshot.
+    Snapshots {
+        #[arg(long)]
+        bucket: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The version history of one bucket, as its snapshots recorded it.
+    Log {
+        name: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Added, removed and modified paths between two states of a bucket.
+    Diff {
+        name: String,
+        /// Snapshot id or global CID (default: the latest snapshot).
+        from: Option<String>,
+        /// Snapshot id, global CID or "working" (default: the working state).
+        to: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Bring a bucket (its files and its index) back to a snapshot.
+    Restore {
+        name: String,
+        /// Snapshot id or global CID from `bucket snapshots`.
+        #[arg(long, required_unless_present = "from_cid", conflicts_with = "from_cid")]
+        snapshot: Option<String>,
+        /// A global snapshot CID or any directory CID whose blocks are in the store.
+        #[arg(long)]
+        from_cid: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Rewrite a bucket's Parquet index from the catalog.
+    Reindex { name: String },
     /// Which buckets and paths hold this CID (file or directory, any multibase).
     FindCid {
         cid: String,
         #[command(flatten)]
         out: OutputArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotsCommand {
+    /// Delete all but the newest N snapshot files; their blocks go at the next `ipfs-kit gc`.
+    Prune {
+        #[arg(long, value_name = "N")]
+        keep: usize,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 

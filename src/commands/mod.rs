@@ -1,15 +1,17 @@
 //! One module per command; `run` dispatches.
 
 mod bucket;
+mod check;
+mod gc;
 mod hash;
 mod unlock;
 
 use std::time::Duration;
 
 use anyhow::Result;
-use ipfs_kit_buckets::{Buckets, Home};
+use ipfs_kit_buckets::{Buckets, Home, Waiting};
 
-use crate::cli::{Cli, Command, ProfileArgs};
+use crate::cli::{Cli, Command, ProfileArgs, SnapshotsCommand};
 use ipfs_kit_unixfs::{Overrides, Profile};
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -18,6 +20,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
         Command::Unlock { json } => unlock::run(&ctx, json),
+        Command::Snapshots(SnapshotsCommand::Prune { keep, json }) => gc::prune(&ctx, keep, json),
+        Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),
+        Command::Check { read_data, repair, json } => check::run(&ctx, read_data, repair, json),
     }
 }
 
@@ -31,11 +36,14 @@ impl Context {
     /// Opens the home for a command, telling the user if it waits for another writer.
     pub fn open(&self, command: &str) -> Result<Buckets> {
         let mut buckets = Buckets::open(self.home.clone())?;
-        let on_wait = Box::new(|holder: &ipfs_kit_blockstore::LockHolder| {
-            eprintln!("ipfs-kit: waiting for the lock held by {holder}");
+        let on_wait = Box::new(|what: &Waiting<'_>| match what {
+            Waiting::Writer(holder) => eprintln!("ipfs-kit: waiting for the lock held by {holder}"),
+            Waiting::Collector => eprintln!("ipfs-kit: waiting for a running gc to finish"),
+            Waiting::Writers => eprintln!("ipfs-kit: waiting for commands that are writing blocks to finish"),
         });
         buckets.set_lock_policy(self.lock_wait, command, on_wait);
         buckets.repair_indexes()?;
+        buckets.repair_manifest()?;
         Ok(buckets)
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cid::Cid;
-use ipfs_kit_blockstore::{BlockStore, LockHolder, WriterLock};
+use ipfs_kit_blockstore::{BlockPin, BlockStore, CollectLock, LockHolder, WriterLock};
 use ipfs_kit_unixfs::dir::build_directory;
 use ipfs_kit_unixfs::reader::DagReader;
 use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportOptions, ImportedEntry, Profile, import_path_observed};
@@ -62,12 +62,23 @@ pub struct Found {
 
 /// An open home: catalog, block store and lock settings.
 pub struct Buckets {
-    home: Home,
-    db: Connection,
-    store: BlockStore,
+    pub(crate) home: Home,
+    pub(crate) db: Connection,
+    pub(crate) store: BlockStore,
     lock_wait: Duration,
     command: String,
-    on_lock_wait: Box<dyn FnMut(&LockHolder)>,
+    on_wait: Box<dyn FnMut(&Waiting<'_>)>,
+}
+
+/// What a command is waiting for, so the CLI can say so.
+#[derive(Debug)]
+pub enum Waiting<'a> {
+    /// Another writer holds the writer lock.
+    Writer(&'a LockHolder),
+    /// A `gc` is running.
+    Collector,
+    /// `gc` waits for commands that are writing blocks.
+    Writers,
 }
 
 impl Buckets {
@@ -82,16 +93,16 @@ impl Buckets {
             store,
             lock_wait: Duration::from_secs(300),
             command: "ipfs-kit".into(),
-            on_lock_wait: Box::new(|_| {}),
+            on_wait: Box::new(|_| {}),
         })
     }
 
     /// How long to wait for another writer, what to call ourselves in the lock, and what to do
     /// when we start waiting.
-    pub fn set_lock_policy(&mut self, wait: Duration, command: &str, on_wait: Box<dyn FnMut(&LockHolder)>) {
+    pub fn set_lock_policy(&mut self, wait: Duration, command: &str, on_wait: Box<dyn FnMut(&Waiting<'_>)>) {
         self.lock_wait = wait;
         self.command = command.to_owned();
-        self.on_lock_wait = on_wait;
+        self.on_wait = on_wait;
     }
 
     pub fn home(&self) -> &Home {
@@ -102,14 +113,30 @@ impl Buckets {
         &self.store
     }
 
-    fn lock(&mut self) -> Result<WriterLock, BucketError> {
-        Ok(WriterLock::acquire(&self.home.lock_path(), &self.command, self.lock_wait, &mut *self.on_lock_wait)?)
+    /// Takes the writer lock. Callers that write blocks take `pin` first (see `gc_lock`).
+    pub(crate) fn lock(&mut self) -> Result<WriterLock, BucketError> {
+        let on_wait = &mut self.on_wait;
+        let mut tell = |holder: &LockHolder| on_wait(&Waiting::Writer(holder));
+        Ok(WriterLock::acquire(&self.home.lock_path(), &self.command, self.lock_wait, &mut tell)?)
+    }
+
+    /// Keeps `gc` away from blocks this command writes until it has referenced them.
+    pub(crate) fn pin(&mut self) -> Result<BlockPin, BucketError> {
+        let on_wait = &mut self.on_wait;
+        Ok(self.store.pin(self.lock_wait, &mut || on_wait(&Waiting::Collector))?)
+    }
+
+    /// Waits for every block writer to finish and keeps new ones out, for `gc`.
+    pub(crate) fn collect_lock(&mut self) -> Result<CollectLock, BucketError> {
+        let on_wait = &mut self.on_wait;
+        Ok(self.store.collect_lock(self.lock_wait, &mut || on_wait(&Waiting::Writers))?)
     }
 
     /// Creates an empty bucket whose root is the empty directory of `profile`.
     pub fn create(&mut self, name: &str, profile_name: &str) -> Result<BucketRow, BucketError> {
         check_bucket_name(name)?;
         let profile = bucket_profile(profile_name)?;
+        let _pin = self.pin()?;
         let mut writer = self.store.writer();
         let root = build_directory(Vec::new(), &profile, &mut writer)?;
         writer.commit()?;
@@ -161,6 +188,7 @@ impl Buckets {
         let profile = bucket_profile(&bucket.profile)?;
         let dest = normalize_path(to)?;
         let options = ImportOptions { hidden, content_digest: true };
+        let _pin = self.pin()?;
         let mut writer = self.store.writer();
         let mut imports = Vec::new();
         let (mut files, mut bytes) = (0, 0);
@@ -201,6 +229,7 @@ impl Buckets {
         name: &str,
         change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
     ) -> Result<BucketRow, BucketError> {
+        let _pin = self.pin()?;
         let _lock = self.lock()?;
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let bucket = catalog::require_bucket(&tx, name)?;
@@ -222,7 +251,7 @@ impl Buckets {
 
     /// Rewrites a bucket's Parquet index from the catalog and marks it current. `changed`
     /// lists the rows changed since the index on disk was current, when that is known.
-    fn write_index(&self, name: &str, changed: Option<&[PathRange]>) -> Result<(), BucketError> {
+    pub(crate) fn write_index(&self, name: &str, changed: Option<&[PathRange]>) -> Result<(), BucketError> {
         let bucket = catalog::require_bucket(&self.db, name)?;
         let source = CatalogRows { db: &self.db, bucket: name };
         index::write(&self.home.index_path(name), &bucket, &source, changed)?;
@@ -458,14 +487,14 @@ impl RowSource for CatalogRows<'_> {
 
 /// Fault injection for crash tests: `IPFS_KIT_CRASH_AT=<point>` aborts the process there, as a
 /// `kill -9` would, with nothing flushed or cleaned up.
-fn crash_point(point: &str) {
+pub(crate) fn crash_point(point: &str) {
     if std::env::var_os("IPFS_KIT_CRASH_AT").is_some_and(|p| p == point) {
         std::process::abort();
     }
 }
 
 /// The profiles a bucket may use: the IPIP-499 ones, whose directories keep every entry.
-fn bucket_profile(name: &str) -> Result<Profile, BucketError> {
+pub(crate) fn bucket_profile(name: &str) -> Result<Profile, BucketError> {
     let profile = Profile::named(name)?;
     if !profile.keep_empty_dirs {
         return Err(BucketError::UnsupportedProfile(name.to_owned()));

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     file_count INTEGER NOT NULL DEFAULT 0,
-    total_size INTEGER NOT NULL DEFAULT 0
+    total_size INTEGER NOT NULL DEFAULT 0,
+    index_cid BLOB
 );
 CREATE TABLE IF NOT EXISTS entries (
     bucket TEXT NOT NULL,
@@ -111,14 +112,43 @@ pub fn open(path: &Path) -> Result<Connection, BucketError> {
     }
     check_schema_version(path)?;
     let db = ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?;
-    db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    migrate(&db)?;
     // INSERT OR REPLACE must fire the delete trigger for the row it replaces.
     db.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(db)
 }
 
 /// The catalog layout this build reads and writes, kept in SQLite's `user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 1: issue 3's layout; 2: adds `buckets.index_cid`.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Brings an older layout up to date in one transaction. A new file has every table from
+/// `SCHEMA` already and only needs its version set.
+fn migrate(db: &Connection) -> Result<(), BucketError> {
+    let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| -> Result<(), BucketError> {
+        // Re-read under the write lock: another process may have migrated meanwhile.
+        let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let has_index_cid: bool =
+            db.query_row("SELECT count(*) > 0 FROM pragma_table_info('buckets') WHERE name = 'index_cid'", [], |r| {
+                r.get(0)
+            })?;
+        if found < 2 && !has_index_cid {
+            db.execute_batch("ALTER TABLE buckets ADD COLUMN index_cid BLOB")?;
+        }
+        db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => db.execute_batch("COMMIT")?,
+        Err(_) => db.execute_batch("ROLLBACK")?,
+    }
+    result
+}
 
 /// Refuses a catalog written with another layout, instead of failing later on a missing
 /// column. A new file (or one with no tables yet) is fine.
@@ -130,7 +160,8 @@ fn check_schema_version(path: &Path) -> Result<(), BucketError> {
     let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let has_tables: bool =
         db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'buckets'", [], |r| r.get(0))?;
-    if has_tables && found != SCHEMA_VERSION {
+    // Older layouts are migrated on open; newer ones belong to a newer ipfs-kit.
+    if has_tables && !(1..=SCHEMA_VERSION).contains(&found) {
         return Err(BucketError::CatalogVersion { path: path.to_owned(), found, expected: SCHEMA_VERSION });
     }
     Ok(())
@@ -245,8 +276,50 @@ pub fn set_root(
     Ok(())
 }
 
+/// Marks the index file current. Its CID, if one was computed for the previous file, no
+/// longer applies.
 pub fn set_indexed_seq(db: &Connection, name: &str, seq: i64) -> Result<(), BucketError> {
-    db.execute("UPDATE buckets SET indexed_seq = ?2 WHERE name = ?1", params![name, seq])?;
+    db.execute("UPDATE buckets SET indexed_seq = ?2, index_cid = NULL WHERE name = ?1", params![name, seq])?;
+    Ok(())
+}
+
+/// The CID of the bucket's current index file, when a snapshot has stored it.
+pub fn index_cid(db: &Connection, name: &str) -> Result<Option<Cid>, BucketError> {
+    let bytes: Option<Vec<u8>> =
+        db.query_row("SELECT index_cid FROM buckets WHERE name = ?1", [name], |r| r.get(0)).optional()?.flatten();
+    Ok(bytes.map(cid_of).transpose()?)
+}
+
+pub fn set_index_cid(db: &Connection, name: &str, cid: &Cid) -> Result<(), BucketError> {
+    db.execute("UPDATE buckets SET index_cid = ?2 WHERE name = ?1", params![name, cid.to_bytes()])?;
+    Ok(())
+}
+
+/// Every stored index CID: roots for `gc`, since a snapshot may reuse them.
+pub fn index_cids(db: &Connection) -> Result<Vec<Cid>, BucketError> {
+    let mut stmt = db.prepare("SELECT index_cid FROM buckets WHERE index_cid IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| cid_of(r.get(0)?))?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Replaces a bucket's whole state: its entries, root, profile and version (a restore).
+pub fn replace_bucket(db: &Connection, bucket: &BucketRow, rows: &[EntryRow]) -> Result<(), BucketError> {
+    db.execute("DELETE FROM entries WHERE bucket = ?1", [&bucket.name])?;
+    db.execute(
+        "UPDATE buckets SET profile = ?2, root = ?3, root_tsize = ?4, version = ?5, updated_at = ?6, \
+         change_seq = change_seq + 1 WHERE name = ?1",
+        params![
+            bucket.name,
+            bucket.profile,
+            bucket.root.to_bytes(),
+            bucket.root_tsize,
+            bucket.version,
+            bucket.updated_at
+        ],
+    )?;
+    for row in rows {
+        insert_entry(db, &bucket.name, row)?;
+    }
     Ok(())
 }
 

@@ -24,6 +24,20 @@ pub enum BucketError {
     UnsupportedProfile(String),
     #[error("{path}: refusing to write outside the output folder: {reason}")]
     UnsafeOutput { path: String, reason: &'static str },
+    #[error("snapshot {id}: {reason}")]
+    BadSnapshot { id: String, reason: &'static str },
+    #[error("no snapshot {0:?} (see `ipfs-kit bucket snapshots`)")]
+    NoSuchSnapshot(String),
+    #[error("bucket {bucket:?} is not in snapshot {snapshot}")]
+    NotInSnapshot { bucket: String, snapshot: String },
+    #[error("{0}")]
+    Incomplete(String),
+    #[error("{0} is not a directory; only a directory can become a bucket")]
+    NotADirectory(cid::Cid),
+    #[error("storing a block")]
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the Parquet index cannot be read back: {0}")]
+    BadIndex(&'static str),
     #[error("{}", path.display())]
     Io { path: std::path::PathBuf, source: std::io::Error },
     #[error(transparent)]

@@ -60,6 +60,15 @@ impl Home {
         self.root.join("store")
     }
 
+    /// The global manifest: a copy of the latest snapshot record.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.vfs_dir().join("bucket_manifest.json")
+    }
+
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.vfs_dir().join("snapshots")
+    }
+
     pub fn lock_path(&self) -> PathBuf {
         self.root.join("lock")
     }

@@ -4,19 +4,26 @@
 //! Layering: this crate uses `ipfs-kit-unixfs` (DAGs) and `ipfs-kit-blockstore` (blocks, lock);
 //! neither knows buckets exist.
 
+pub mod atomic;
 pub mod buckets;
 pub mod catalog;
+pub mod check;
 pub mod cids;
+pub mod dag;
 pub mod error;
 pub mod export;
+pub mod gc;
 pub mod home;
 pub mod index;
+pub mod manifest;
 pub mod mime;
 pub mod names;
+pub mod restore;
+pub mod snapshot;
 pub mod time;
 pub mod tree;
 
-pub use buckets::{AddReport, BucketSummary, Buckets, Found};
+pub use buckets::{AddReport, BucketSummary, Buckets, Found, Waiting};
 pub use catalog::{BucketRow, EntryRow};
 pub use error::BucketError;
 pub use home::Home;

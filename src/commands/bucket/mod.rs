@@ -2,6 +2,7 @@
 
 mod add;
 mod edit;
+mod history;
 mod manage;
 mod read;
 
@@ -24,6 +25,16 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
         BucketCommand::Get { name, path, output, json } => read::get(ctx, &name, &path, &output, json),
         BucketCommand::FindCid { cid, out } => read::find_cid(ctx, &cid, &out),
         BucketCommand::RmFile { name, path, recursive, out } => edit::rm_file(ctx, &name, &path, recursive, &out),
+        BucketCommand::Snapshot { names, all: _, message, json } => {
+            history::snapshot(ctx, &names, message.as_deref(), json)
+        }
+        BucketCommand::Snapshots { bucket, json } => history::snapshots(ctx, bucket.as_deref(), json),
+        BucketCommand::Log { name, json } => history::log(ctx, &name, json),
+        BucketCommand::Diff { name, from, to, out } => history::diff(ctx, &name, from.as_deref(), to.as_deref(), &out),
+        BucketCommand::Restore { name, snapshot, from_cid, out } => {
+            history::restore(ctx, &name, snapshot.as_deref(), from_cid.as_deref(), &out)
+        }
+        BucketCommand::Reindex { name } => history::reindex(ctx, &name),
         BucketCommand::Mv { name, from, to, out } => edit::mv(ctx, &name, &from, &to, &out),
     }
 }

@@ -1,0 +1,333 @@
+//! `ipfs-kit check`: is everything the home claims actually there and consistent?
+//!
+//! Errors are faults in data a user relies on; each names the command that repairs it. Hints
+//! are harmless leftovers (orphan packs from an interrupted command, a stale lock record) with
+//! the command that tidies them. What is checked:
+//! - every snapshot record (and the manifest) parses, its `manifest_hash` matches its bytes,
+//!   and its global directory is complete and holds the roots and indexes it lists;
+//! - every bucket's DAG is complete (no dangling links; dag-pb nodes are read and hashed),
+//!   matches the catalog row for row, and its Parquet index matches the catalog;
+//! - with `--read-data`, every stored block's bytes hash to its CID.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use cid::Cid;
+use ipfs_kit_blockstore::{LockState, WriterLock};
+use ipfs_kit_unixfs::{DagReader, EntryKind};
+
+use crate::buckets::Buckets;
+use crate::catalog::{self, EntryRow};
+use crate::dag::{BadBlock, Marker, tree_rows};
+use crate::error::BucketError;
+use crate::index;
+use crate::manifest::{self, META_DIR, SnapshotRecord};
+
+/// One finding, with what repairs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub message: String,
+    pub repair: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    pub errors: Vec<Finding>,
+    pub hints: Vec<Finding>,
+    pub buckets: usize,
+    pub snapshots: usize,
+    pub blocks_verified: u64,
+    pub bytes_verified: u64,
+    /// What `--repair` did.
+    pub repaired: Vec<String>,
+}
+
+impl CheckReport {
+    fn error(&mut self, message: String, repair: impl Into<String>) {
+        self.errors.push(Finding { message, repair: repair.into() });
+    }
+
+    fn hint(&mut self, message: String, repair: impl Into<String>) {
+        self.hints.push(Finding { message, repair: repair.into() });
+    }
+}
+
+/// How many row disagreements to list per bucket before summing up the rest.
+const ROWS_LISTED: usize = 5;
+
+const READD: &str = "add the file again (`ipfs-kit bucket add`) or import a CAR that holds the block \
+                     (`ipfs-kit car import`)";
+
+impl Buckets {
+    /// Checks the home; with `repair`, fixes what can be fixed from data that is still good:
+    /// indexes are rewritten from the catalog, the manifest from the latest snapshot, and
+    /// damaged blocks are dropped so that adding or importing them again stores good bytes.
+    pub fn check(&mut self, read_data: bool, repair: bool) -> Result<CheckReport, BucketError> {
+        let mut report = CheckReport::default();
+        if let LockState::Stale(holder) = WriterLock::inspect(&self.home.lock_path())? {
+            report.hint(
+                format!("the writer lock still names {holder}, which has exited"),
+                "taken over by the next writer; `ipfs-kit unlock` clears it now",
+            );
+        }
+        let _pin = self.pin()?;
+        let _lock = self.lock()?;
+        let mut damaged: Vec<Cid> = Vec::new();
+        self.check_snapshots(&mut report, repair, &mut damaged)?;
+        self.check_buckets(&mut report, repair, &mut damaged)?;
+        if read_data {
+            let faults = self.store.verify_all(&mut |bytes| report.bytes_verified = bytes)?;
+            report.blocks_verified = self.store.totals()?.0;
+            for fault in &faults {
+                let cid = fault.cid.map_or_else(|| "(unreadable record)".to_owned(), |c| c.to_string());
+                report.error(
+                    format!("block {cid} in pack {} at byte {}: {}", fault.pack, fault.offset, fault.reason),
+                    format!("`ipfs-kit check --read-data --repair` drops it; then {READD}"),
+                );
+            }
+            if repair && !faults.is_empty() {
+                let mhs: Vec<Vec<u8>> = faults.iter().map(|f| f.multihash.clone()).collect();
+                let n = self.store.drop_blocks(&mhs)?;
+                report.repaired.push(format!("dropped {n} damaged blocks from the index"));
+            }
+        }
+        if repair && !damaged.is_empty() {
+            let mhs: Vec<Vec<u8>> = damaged.iter().map(|c| c.hash().to_bytes()).collect();
+            let n = self.store.drop_blocks(&mhs)?;
+            report.repaired.push(format!("dropped {n} damaged blocks from the index"));
+        }
+        let orphans = self.store.orphan_files()?;
+        if !orphans.is_empty() {
+            let bytes: u64 = orphans.iter().map(|(_, size)| size).sum();
+            report.hint(
+                format!(
+                    "{} pack files ({bytes} bytes) are not in the block index (left by an interrupted command)",
+                    orphans.len()
+                ),
+                "`ipfs-kit gc` removes them",
+            );
+        }
+        Ok(report)
+    }
+
+    fn report_bad(&self, report: &mut CheckReport, what: &str, bad: &[BadBlock], damaged: &mut Vec<Cid>) {
+        for b in bad {
+            if b.problem != "missing" {
+                damaged.push(b.cid);
+            }
+            let repair = if b.problem == "missing" {
+                READD.to_owned()
+            } else {
+                format!("`ipfs-kit check --repair` drops it; then {READD}")
+            };
+            report.error(format!("{what}: block {} is {}", b.cid, b.problem), repair);
+        }
+    }
+
+    fn check_snapshots(
+        &mut self,
+        report: &mut CheckReport,
+        repair: bool,
+        damaged: &mut Vec<Cid>,
+    ) -> Result<(), BucketError> {
+        let records = match manifest::list(&self.home) {
+            Ok(records) => records,
+            Err(err) => {
+                report.error(
+                    format!("the snapshot files cannot be read: {err}"),
+                    format!("move the bad file out of {}", self.home.snapshots_dir().display()),
+                );
+                return Ok(());
+            }
+        };
+        report.snapshots = records.len();
+        match manifest::read_manifest(&self.home) {
+            Ok(manifest) if manifest.as_ref() == records.last() => {}
+            Ok(_) | Err(_) => {
+                if repair {
+                    match records.last() {
+                        Some(latest) => manifest::write_manifest(&self.home, latest)?,
+                        None => {
+                            let _ = std::fs::remove_file(self.home.manifest_path());
+                        }
+                    }
+                    report.repaired.push("rewrote bucket_manifest.json from the latest snapshot".into());
+                } else {
+                    report.error(
+                        "bucket_manifest.json is not the latest snapshot".into(),
+                        "`ipfs-kit check --repair` rewrites it from the latest snapshot",
+                    );
+                }
+            }
+        }
+        let reader_store = &self.store;
+        for record in &records {
+            let id = &record.snapshot_id;
+            if record.manifest_hash != crate::cids::base58btc(&record.manifest_cid()) {
+                report.error(
+                    format!("snapshot {id}: manifest_hash does not match the record (the file was edited)"),
+                    "restore the file from a backup, or drop it with `ipfs-kit snapshots prune`",
+                );
+            }
+            let global = record.global_cid()?;
+            let mut marker = Marker::new(reader_store);
+            marker.mark(&global)?;
+            if let Ok(cid) = Cid::try_from(record.manifest_hash.as_str()) {
+                marker.mark(&cid)?;
+            }
+            self.report_bad(report, &format!("snapshot {id}"), &marker.bad, damaged);
+            if !marker.bad.is_empty() {
+                continue;
+            }
+            self.check_global(report, record)?;
+        }
+        Ok(())
+    }
+
+    /// The global directory holds exactly the roots and indexes the record lists.
+    fn check_global(&self, report: &mut CheckReport, record: &SnapshotRecord) -> Result<(), BucketError> {
+        let reader = DagReader::new(&self.store);
+        let id = &record.snapshot_id;
+        let global = record.global_cid()?;
+        let listed: HashMap<String, Cid> = crate::snapshot::global_entries(&self.store, &global)?;
+        let repair = "the record and its global directory disagree; restore the file from a backup, or drop it \
+                      with `ipfs-kit snapshots prune`";
+        if listed.len() != record.buckets.len() {
+            report.error(
+                format!(
+                    "snapshot {id}: its global directory holds {} buckets, the record {}",
+                    listed.len(),
+                    record.buckets.len()
+                ),
+                repair,
+            );
+        }
+        for (name, b) in &record.buckets {
+            if listed.get(name) != Some(&b.root(id)?) {
+                report.error(
+                    format!("snapshot {id}: bucket {name:?} is not at {} in the global directory", b.content_hash),
+                    repair,
+                );
+            }
+            let index = reader.resolve(&global, &format!("{META_DIR}/buckets/{name}_vfs.parquet")).ok();
+            if index != Some(b.index(id)?) {
+                report.error(
+                    format!("snapshot {id}: the index of {name:?} is not {} in the global directory", b.snapshot_hash),
+                    repair,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check_buckets(
+        &mut self,
+        report: &mut CheckReport,
+        repair: bool,
+        damaged: &mut Vec<Cid>,
+    ) -> Result<(), BucketError> {
+        let buckets = catalog::buckets(&self.db)?;
+        report.buckets = buckets.len();
+        for bucket in buckets {
+            let name = &bucket.name;
+            let mut marker = Marker::new(&self.store);
+            marker.mark(&bucket.root)?;
+            self.report_bad(report, &format!("bucket {name:?}"), &marker.bad, damaged);
+            let catalog_rows: HashMap<String, EntryRow> =
+                catalog::subtree(&self.db, name, "")?.into_iter().map(|r| (r.path.clone(), r)).collect();
+            if marker.bad.is_empty() {
+                let dag_rows = tree_rows(&self.store, &bucket.root, &catalog_rows, "", 0)?;
+                let mut problems = Vec::new();
+                let mut seen = 0;
+                for row in &dag_rows {
+                    match catalog_rows.get(&row.path) {
+                        Some(c) if c.cid == row.cid && c.tsize == row.tsize => seen += 1,
+                        Some(c) => problems.push(format!("{:?}: catalog has {}, the DAG {}", row.path, c.cid, row.cid)),
+                        None => problems.push(format!("{:?} is in the DAG but not in the catalog", row.path)),
+                    }
+                }
+                // Paths the catalog has that the DAG walk did not produce.
+                if seen < catalog_rows.len() {
+                    let in_dag: std::collections::HashSet<&str> = dag_rows.iter().map(|r| r.path.as_str()).collect();
+                    let extra = catalog_rows.keys().filter(|p| !in_dag.contains(p.as_str()));
+                    problems.extend(extra.map(|p| format!("{p:?} is in the catalog but not in the DAG")));
+                }
+                problems.sort();
+                let repair = format!(
+                    "`ipfs-kit bucket restore {name} --from-cid {}` rebuilds the catalog from the DAG",
+                    bucket.root
+                );
+                for p in problems.iter().take(ROWS_LISTED) {
+                    report.error(format!("bucket {name:?}: {p}"), repair.clone());
+                }
+                if problems.len() > ROWS_LISTED {
+                    report.error(
+                        format!("bucket {name:?}: {} more rows disagree with the DAG", problems.len() - ROWS_LISTED),
+                        repair,
+                    );
+                }
+            }
+            self.check_index(report, repair, name, &catalog_rows)?;
+        }
+        Ok(())
+    }
+
+    /// The Parquet index shows exactly the catalog's files and symlinks.
+    fn check_index(
+        &mut self,
+        report: &mut CheckReport,
+        repair: bool,
+        name: &str,
+        rows: &HashMap<String, EntryRow>,
+    ) -> Result<(), BucketError> {
+        let path = self.home.index_path(name);
+        let contents = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| index::read(Bytes::from(b)).map_err(|e| e.to_string()));
+        let mut problems = Vec::new();
+        match contents {
+            Err(err) => problems.push(format!("its Parquet index {} cannot be read: {err}", path.display())),
+            Ok(contents) => {
+                let files = rows.values().filter(|r| r.kind != EntryKind::Directory).count();
+                let mut matched = 0;
+                for row in &contents.rows {
+                    match rows.get(&row.path) {
+                        Some(c) if c.kind == row.kind && c.cid == row.cid && c.size == row.size => matched += 1,
+                        Some(c) => problems.push(format!(
+                            "index row {:?} says {} ({} bytes), the catalog {} ({} bytes)",
+                            row.path, row.cid, row.size, c.cid, c.size
+                        )),
+                        None => problems.push(format!("index row {:?} is not in the bucket", row.path)),
+                    }
+                }
+                if matched < files {
+                    problems.push(format!("{} files of the bucket have no index row", files - matched));
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        if repair {
+            self.write_index(name, None)?;
+            report.repaired.push(format!("rewrote the Parquet index of {name:?}"));
+            return Ok(());
+        }
+        let fix =
+            format!("`ipfs-kit bucket reindex {name}` (or `ipfs-kit check --repair`) rewrites it from the catalog");
+        for p in problems.iter().take(ROWS_LISTED) {
+            report.error(format!("bucket {name:?}: {p}"), fix.clone());
+        }
+        if problems.len() > ROWS_LISTED {
+            report.error(format!("bucket {name:?}: {} more index rows disagree", problems.len() - ROWS_LISTED), fix);
+        }
+        Ok(())
+    }
+
+    /// Rewrites a bucket's Parquet index from the catalog.
+    pub fn reindex(&mut self, name: &str) -> Result<(), BucketError> {
+        catalog::require_bucket(&self.db, name)?;
+        let _lock = self.lock()?;
+        self.write_index(name, None)
+    }
+}

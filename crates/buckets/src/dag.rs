@@ -1,0 +1,151 @@
+//! Walking stored DAGs: which blocks a set of roots reaches (for `gc` and `check`), and the
+//! entry rows a directory DAG describes (for `restore` and `check`).
+
+use std::collections::{HashMap, HashSet};
+
+use cid::Cid;
+use ipfs_kit_blockstore::BlockStore;
+use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY, RAW};
+use ipfs_kit_unixfs::data::{DataType, UnixFsData};
+use ipfs_kit_unixfs::pb::PbNode;
+use ipfs_kit_unixfs::{DagReader, EntryKind, ReadError};
+
+use crate::catalog::EntryRow;
+use crate::error::BucketError;
+use crate::names::join;
+
+/// A block a walk could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadBlock {
+    pub cid: Cid,
+    /// "missing", or why its bytes are unusable.
+    pub problem: String,
+}
+
+/// Marks every block reachable from the roots it is given. dag-pb nodes are read (and so
+/// verified) to follow their links; raw leaves are only looked up, not read.
+pub struct Marker<'s> {
+    store: &'s BlockStore,
+    /// Multihashes of every block reached, present or not.
+    pub reached: HashSet<Vec<u8>>,
+    pub bad: Vec<BadBlock>,
+}
+
+impl<'s> Marker<'s> {
+    pub fn new(store: &'s BlockStore) -> Self {
+        Marker { store, reached: HashSet::new(), bad: Vec::new() }
+    }
+
+    /// Marks `root` and everything below it. Subtrees already reached are not walked again,
+    /// so many snapshots of one bucket cost little more than one.
+    pub fn mark(&mut self, root: &Cid) -> Result<(), BucketError> {
+        let reader = DagReader::new(self.store);
+        let mut stack = vec![*root];
+        while let Some(cid) = stack.pop() {
+            if cid.hash().code() == IDENTITY || !self.reached.insert(cid.hash().to_bytes()) {
+                continue;
+            }
+            if cid.codec() != DAG_PB {
+                // Raw leaves (and codecs whose links we cannot read) end the walk.
+                if !self.store.has(&cid)? {
+                    self.bad.push(BadBlock { cid, problem: "missing".into() });
+                }
+                continue;
+            }
+            let bytes = match reader.block(&cid) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    self.bad.push(bad_block(cid, err)?);
+                    continue;
+                }
+            };
+            match PbNode::decode(&bytes) {
+                Ok(node) => stack.extend(node.links.iter().map(|l| l.cid)),
+                Err(err) => self.bad.push(BadBlock { cid, problem: format!("not valid dag-pb: {err}") }),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns a read failure into a finding; errors of the store itself stay errors.
+fn bad_block(cid: Cid, err: ReadError) -> Result<BadBlock, BucketError> {
+    let problem = match err {
+        ReadError::MissingBlock { .. } => "missing".to_owned(),
+        ReadError::HashMismatch { .. } => "its bytes do not match its CID".to_owned(),
+        ReadError::Source { source, .. } => format!("unreadable: {source}"),
+        other => other.to_string(),
+    };
+    Ok(BadBlock { cid, problem })
+}
+
+/// The entry rows (directories, files, symlinks) of the directory DAG at `root`, in no
+/// particular order. A row in `known` with the same path and CID lends its metadata (and
+/// spares reading the node); other rows get what the DAG says and neutral metadata.
+pub fn tree_rows(
+    store: &BlockStore,
+    root: &Cid,
+    known: &HashMap<String, EntryRow>,
+    added_at: &str,
+    version: i64,
+) -> Result<Vec<EntryRow>, BucketError> {
+    let reader = DagReader::new(store);
+    let mut rows = Vec::new();
+    let mut dirs = vec![(String::new(), *root)];
+    while let Some((dir, cid)) = dirs.pop() {
+        for child in reader.list(&cid)? {
+            let path = join(&dir, &child.name);
+            let tsize = child.tsize.unwrap_or(0);
+            if let Some(row) = known.get(&path).filter(|r| r.cid == child.cid) {
+                rows.push(EntryRow { tsize, ..row.clone() });
+                if row.kind == EntryKind::Directory {
+                    dirs.push((path, child.cid));
+                }
+                continue;
+            }
+            let (kind, size) = stat(&reader, &child.cid, tsize)?;
+            if kind == EntryKind::Directory {
+                dirs.push((path.clone(), child.cid));
+            }
+            rows.push(EntryRow {
+                path,
+                kind,
+                cid: child.cid,
+                size,
+                tsize,
+                mtime: 0,
+                mode: if kind == EntryKind::Directory { 0o755 } else { 0o644 },
+                content_hash: None,
+                added_at: added_at.to_owned(),
+                version,
+                access_count: 0,
+                last_accessed: None,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// An entry's kind and file size. A raw block is a one-block file whose size is its `Tsize`.
+fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64), BucketError> {
+    if cid.codec() == RAW {
+        return Ok((EntryKind::File, tsize));
+    }
+    let (node, kind) = reader.pb_node(cid)?;
+    Ok(match kind {
+        DataType::Directory | DataType::HamtShard => (EntryKind::Directory, 0),
+        DataType::Symlink => (EntryKind::Symlink, 0),
+        DataType::File | DataType::Raw | DataType::Metadata => {
+            let data = node.data.unwrap_or_default();
+            let msg = UnixFsData::decode(&data).map_err(|source| ReadError::Decode { cid: *cid, source })?;
+            (EntryKind::File, msg.filesize.unwrap_or(0))
+        }
+    })
+}
+
+/// The `Tsize` a link to the dag-pb node `cid` carries: its block plus its links' sizes.
+pub fn node_tsize(store: &BlockStore, cid: &Cid) -> Result<u64, BucketError> {
+    let bytes = DagReader::new(store).block(cid)?;
+    let node = PbNode::decode(&bytes).map_err(|source| ReadError::Decode { cid: *cid, source })?;
+    Ok(bytes.len() as u64 + node.links.iter().map(|l| l.tsize.unwrap_or(0)).sum::<u64>())
+}

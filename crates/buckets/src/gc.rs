@@ -1,0 +1,103 @@
+//! `ipfs-kit snapshots prune` and `ipfs-kit gc`.
+//!
+//! `gc` is mark and sweep. The roots are every live bucket's root, every index CID the
+//! catalog keeps for reuse, and every snapshot record (its global directory, which reaches the
+//! bucket roots and indexes it holds, and its own record block), plus the manifest's. The
+//! sweep deletes nothing until the new state of the block index is committed (see the
+//! blockstore's `gc` module for its write order).
+//!
+//! Locks: the collection lock first (no block writer has unreferenced blocks in flight), then
+//! the writer lock (no bucket or snapshot changes while we mark).
+
+use cid::Cid;
+use ipfs_kit_blockstore::SweepReport;
+
+use crate::buckets::{Buckets, crash_point};
+use crate::catalog;
+use crate::dag::Marker;
+use crate::error::BucketError;
+use crate::manifest::{self, SnapshotRecord};
+
+/// What `gc` found and did.
+#[derive(Debug, Clone)]
+pub struct GcReport {
+    pub roots: usize,
+    pub sweep: SweepReport,
+    pub dry_run: bool,
+}
+
+/// The roots a snapshot record keeps alive.
+fn record_roots(record: &SnapshotRecord) -> Result<Vec<Cid>, BucketError> {
+    let mut roots = vec![record.global_cid()?];
+    if let Ok(cid) = Cid::try_from(record.manifest_hash.as_str()) {
+        roots.push(cid);
+    }
+    // The global directory reaches these too, unless it is damaged; marking them directly
+    // keeps a bucket's blocks even then.
+    for (name, b) in &record.buckets {
+        roots.push(b.root(name)?);
+        roots.push(b.index(name)?);
+    }
+    Ok(roots)
+}
+
+impl Buckets {
+    /// Deletes all but the newest `keep` snapshot files (and the manifest when none is kept).
+    /// Their blocks stay until `gc`.
+    pub fn prune_snapshots(&mut self, keep: usize) -> Result<Vec<SnapshotRecord>, BucketError> {
+        let _lock = self.lock()?;
+        let records = manifest::list(&self.home)?;
+        let drop = records.len().saturating_sub(keep);
+        let removed: Vec<SnapshotRecord> = records.into_iter().take(drop).collect();
+        for record in &removed {
+            let path = manifest::snapshot_path(&self.home, &record.snapshot_id);
+            std::fs::remove_file(&path).map_err(BucketError::io(&path))?;
+        }
+        if keep == 0 {
+            let path = self.home.manifest_path();
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(BucketError::io(&path)(e)),
+                _ => {}
+            }
+        }
+        if !removed.is_empty() {
+            ipfs_kit_blockstore::sync_dir(&self.home.snapshots_dir())?;
+        }
+        Ok(removed)
+    }
+
+    /// Every CID `gc` must keep, with everything below it.
+    pub(crate) fn gc_roots(&self) -> Result<Vec<Cid>, BucketError> {
+        let mut roots: Vec<Cid> = catalog::buckets(&self.db)?.into_iter().map(|b| b.root).collect();
+        roots.extend(catalog::index_cids(&self.db)?);
+        for record in manifest::list(&self.home)? {
+            roots.extend(record_roots(&record)?);
+        }
+        if let Some(record) = manifest::read_manifest(&self.home)? {
+            roots.extend(record_roots(&record)?);
+        }
+        Ok(roots)
+    }
+
+    /// Mark and sweep. Refuses to sweep if a live DAG is missing a block: what hangs below a
+    /// missing node cannot be told apart from garbage.
+    pub fn gc(&mut self, dry_run: bool) -> Result<GcReport, BucketError> {
+        let collect = self.collect_lock()?;
+        let _lock = self.lock()?;
+        let roots = self.gc_roots()?;
+        let mut marker = Marker::new(&self.store);
+        for root in &roots {
+            marker.mark(root)?;
+        }
+        // A missing raw leaf hides nothing; a missing or damaged dag-pb node may.
+        if let Some(bad) = marker.bad.iter().find(|b| b.cid.codec() == ipfs_kit_unixfs::block::DAG_PB) {
+            return Err(BucketError::Incomplete(format!(
+                "gc stopped before deleting anything: live block {} is {}; run `ipfs-kit check`",
+                bad.cid, bad.problem
+            )));
+        }
+        let reached = marker.reached;
+        let sweep = self.store.sweep(&|mh| reached.contains(mh), dry_run, &collect, &|point| crash_point(point))?;
+        Ok(GcReport { roots: roots.len(), sweep, dry_run })
+    }
+}

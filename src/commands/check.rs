@@ -1,0 +1,50 @@
+//! `ipfs-kit check`: errors (each with its repair) and hints; non-zero exit on errors.
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Context;
+
+pub fn run(ctx: &Context, read_data: bool, repair: bool, json: bool) -> Result<()> {
+    let report = ctx.open("ipfs-kit check")?.check(read_data, repair)?;
+    if json {
+        let list = |items: &[ipfs_kit_buckets::check::Finding]| -> Vec<serde_json::Value> {
+            items.iter().map(|f| json!({"message": f.message, "repair": f.repair})).collect()
+        };
+        println!(
+            "{}",
+            json!({
+                "errors": list(&report.errors), "hints": list(&report.hints), "repaired": report.repaired,
+                "buckets": report.buckets, "snapshots": report.snapshots,
+                "blocks_verified": report.blocks_verified, "bytes_verified": report.bytes_verified,
+            })
+        );
+    } else {
+        for f in &report.errors {
+            println!("error: {}\n  repair: {}", f.message, f.repair);
+        }
+        for f in &report.hints {
+            println!("hint: {}\n  {}", f.message, f.repair);
+        }
+        for r in &report.repaired {
+            println!("repaired: {r}");
+        }
+        let data = if read_data {
+            format!(", {} blocks ({} bytes) read and verified", report.blocks_verified, report.bytes_verified)
+        } else {
+            String::new()
+        };
+        println!(
+            "checked {} buckets and {} snapshots{data}: {} errors, {} hints",
+            report.buckets,
+            report.snapshots,
+            report.errors.len(),
+            report.hints.len()
+        );
+    }
+    if !report.errors.is_empty() {
+        // The report is the message; exit non-zero without another line.
+        std::process::exit(1);
+    }
+    Ok(())
+}

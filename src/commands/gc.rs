@@ -1,0 +1,53 @@
+//! `ipfs-kit gc` and `ipfs-kit snapshots prune`.
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Context;
+
+pub fn prune(ctx: &Context, keep: usize, json: bool) -> Result<()> {
+    let removed = ctx.open("ipfs-kit snapshots prune")?.prune_snapshots(keep)?;
+    if json {
+        let ids: Vec<&str> = removed.iter().map(|r| r.snapshot_id.as_str()).collect();
+        println!("{}", json!({"removed": ids, "kept": keep}));
+    } else {
+        for r in &removed {
+            println!("{}", r.snapshot_id);
+        }
+        eprintln!("removed {} snapshots; `ipfs-kit gc` frees their blocks", removed.len());
+    }
+    Ok(())
+}
+
+pub fn gc(ctx: &Context, dry_run: bool, json: bool) -> Result<()> {
+    let report = ctx.open("ipfs-kit gc")?.gc(dry_run)?;
+    let s = &report.sweep;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "dry_run": dry_run, "roots": report.roots,
+                "live_blocks": s.live_blocks, "live_bytes": s.live_bytes,
+                "dead_blocks": s.dead_blocks, "dead_bytes": s.dead_bytes,
+                "packs_removed": s.packs_removed, "packs_rewritten": s.packs_rewritten,
+                "moved_bytes": s.moved_bytes, "orphan_files": s.orphan_files, "freed_bytes": s.freed_bytes,
+            })
+        );
+        return Ok(());
+    }
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    println!(
+        "{verb} {} blocks ({} bytes); kept {} blocks ({} bytes) reached from {} roots",
+        s.dead_blocks, s.dead_bytes, s.live_blocks, s.live_bytes, report.roots
+    );
+    println!(
+        "packs: {} removed, {} rewritten ({} live bytes moved), {} orphan files; {} bytes of disk {}",
+        s.packs_removed,
+        s.packs_rewritten,
+        s.moved_bytes,
+        s.orphan_files,
+        s.freed_bytes,
+        if dry_run { "would be freed" } else { "freed" }
+    );
+    Ok(())
+}
