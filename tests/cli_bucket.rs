@@ -6,49 +6,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::kit::Kit;
 use common::{Rng, helia_cids, peers_available, write};
 use serde_json::{Value, json};
-
-/// A home in a temp dir and the binary pointed at it.
-struct Kit {
-    home: tempfile::TempDir,
-}
-
-impl Kit {
-    fn new() -> Self {
-        Kit { home: tempfile::tempdir().unwrap() }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--home", self.home.path().to_str().unwrap()];
-        all.extend_from_slice(args);
-        common::ipfs_kit(&all)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    fn root(&self, bucket: &str) -> String {
-        self.json(&["bucket", "info", bucket])["root"].as_str().unwrap().to_owned()
-    }
-
-    fn fails(&self, args: &[&str], needle: &str) {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{args:?} should fail");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr:?} should mention {needle:?}");
-    }
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -5,6 +5,8 @@
 //! `IPFS_KIT_INTEROP=require` (set by `scripts/test.sh`, so CI fails instead of skipping).
 #![allow(dead_code)]
 
+pub mod kit;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
