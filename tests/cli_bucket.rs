@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use common::kit::Kit;
 use common::{Rng, helia_cids, peers_available, write};
