@@ -123,7 +123,7 @@ fn snapshot_change_diff_restore_and_diff_again() {
     std::fs::remove_file(src.path().join("added.txt")).unwrap();
     assert_eq!(
         common::our_cids(&[], &[out.path().join("docs")]),
-        common::our_cids(&[], &[docs.clone()]),
+        common::our_cids(&[], std::slice::from_ref(&docs)),
         "the restored files are the original bytes"
     );
 
@@ -258,7 +258,7 @@ fn every_snapshot_hash_is_a_cid_recomputed_from_the_blocks() {
         let ours = kit.ok(&["hash", s(&index), "--cid-base", "base58btc"]);
         assert_eq!(ours.trim(), b["snapshot_hash"]);
         if peers_available() {
-            let helia = helia_cids(json!({"profile": "unixfs-v1-2025"}), &[index.clone()]);
+            let helia = helia_cids(json!({"profile": "unixfs-v1-2025"}), std::slice::from_ref(&index));
             assert_eq!(cid(&helia[0]), cid(b["snapshot_hash"].as_str().unwrap()), "Helia agrees");
         }
     }
