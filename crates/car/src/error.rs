@@ -40,6 +40,9 @@ pub enum CarError {
     /// The 40-byte CARv2 header describes an impossible layout.
     #[error("invalid CARv2 header at byte {offset}: {kind}")]
     InvalidV2Header { offset: u64, kind: V2HeaderError },
+    /// A section's CID is spelled with overlong varints.
+    #[error("CID in section at byte {offset} is not in canonical form")]
+    NonCanonicalCid { offset: u64 },
     /// A section does not start with a decodable CID.
     #[error("invalid CID in section at byte {offset}: {source}")]
     InvalidCid {
@@ -96,6 +99,8 @@ pub enum HeaderError {
     MissingLinkPrefix,
     #[error("root is not a valid CID: {0}")]
     InvalidCid(cid::Error),
+    #[error("root CID is not in canonical form")]
+    NonCanonicalCid,
     #[error("root CID is followed by {0} stray bytes")]
     TrailingCidBytes(usize),
     #[error("{0} stray bytes after the header map")]

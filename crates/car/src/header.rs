@@ -123,7 +123,11 @@ fn decode_link(d: &mut Decoder) -> Result<Cid, HeaderFault> {
     let Some((&0x00, mut cid_bytes)) = bytes.split_first() else {
         return Err(fault(HeaderError::MissingLinkPrefix));
     };
+    let all = cid_bytes;
     let cid = Cid::read_bytes(&mut cid_bytes).map_err(|e| fault(HeaderError::InvalidCid(e)))?;
+    if cid.to_bytes() != all[..all.len() - cid_bytes.len()] {
+        return Err(fault(HeaderError::NonCanonicalCid));
+    }
     if !cid_bytes.is_empty() {
         return Err(fault(HeaderError::TrailingCidBytes(cid_bytes.len())));
     }

@@ -149,6 +149,10 @@ impl<R: Read> CarReader<R> {
         let mut rest = &data[..];
         let cid = Cid::read_bytes(&mut rest).map_err(|source| CarError::InvalidCid { offset, source })?;
         let cid_len = data.len() - rest.len();
+        // One CID, one spelling: the cid crate's varints also accept overlong forms.
+        if cid.to_bytes() != data[..cid_len] {
+            return Err(CarError::NonCanonicalCid { offset });
+        }
         data.drain(..cid_len);
         verify::verify(&cid, &data).map_err(|m| match m {
             Mismatch::Digest => CarError::HashMismatch { offset, cid },

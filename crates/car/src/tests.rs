@@ -440,3 +440,20 @@ fn car_cid_of_a_written_file() {
     assert_eq!(cid, car_cid(Sha256::digest(&bytes).into()));
     assert_eq!(cid.codec(), CAR_CODEC);
 }
+
+#[test]
+fn an_overlong_cid_spelling_is_refused() {
+    // The raw codec 0x55 written as a 10-byte varint: the cid crate reads it as 0x55, but the
+    // bytes are not the CID's, so the section is refused (fuzzing found it).
+    let data = b"x";
+    let root = raw_cid(data);
+    let mut cid_bytes = vec![0x01, 0xd5, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02];
+    cid_bytes.extend(root.hash().to_bytes());
+    let (mut car, _) = write_v1(&[root], &[]);
+    let start = car.len() as u64;
+    car.push((cid_bytes.len() + data.len()) as u8);
+    car.extend(&cid_bytes);
+    car.extend(data);
+    assert!(Cid::try_from(&cid_bytes[..]).is_ok_and(|c| c == root), "the crate accepts the long form");
+    assert!(matches!(read_all(&car), Err(CarError::NonCanonicalCid { offset }) if offset == start));
+}

@@ -188,7 +188,9 @@ fn decode_link(buf: &[u8], base: usize) -> Result<PbLink, DecodeError> {
 fn decode_cid(bytes: &[u8]) -> Option<Cid> {
     let mut cursor = std::io::Cursor::new(bytes);
     let cid = Cid::read_bytes(&mut cursor).ok()?;
-    (cursor.position() as usize == bytes.len()).then_some(cid)
+    // The cid crate's varints accept a 10-byte form and drop bits past 64, so one CID has
+    // several spellings; only the canonical one may name a link (found by fuzzing).
+    (cursor.position() as usize == bytes.len() && cid.to_bytes() == bytes).then_some(cid)
 }
 
 /// Moves an offset inside a link to an offset inside the block.
@@ -208,6 +210,15 @@ mod tests {
 
     fn cid(n: u8) -> Cid {
         sha256_cid(1, RAW, &[n])
+    }
+
+    #[test]
+    fn an_overlong_cid_spelling_is_refused() {
+        // Link Hash = CIDv1 with codec 0x70 written as a 10-byte varint (fuzzing found it).
+        let mut block = vec![0x12, 0x2f, 0x0a, 0x2d, 0x01, 0xf0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02];
+        block.extend([0x12, 0x20]);
+        block.extend([0x11; 32]);
+        assert!(PbNode::decode(&block).is_err());
     }
 
     #[test]
