@@ -7,3 +7,6 @@ bash tests/interop/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
+# A short fuzz run of the CAR reader and the dag-pb decoder, seeded with the bad-input fixtures
+# (fuzz/make_seeds.py); any crash fails the run and names its reproducer.
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz_smoke.sh
