@@ -25,6 +25,15 @@ pub enum Command {
     /// Named, versioned folders of files with real CIDs.
     #[command(subcommand)]
     Bucket(BucketCommand),
+    /// Read, check, list and unpack CAR files, and import them into the block store.
+    #[command(subcommand)]
+    Car(CarCommand),
+    /// Build a deterministic demo home (4 buckets, 9 files), snapshot it, and report measured timings.
+    Demo {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the snapshot history.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -195,6 +204,49 @@ pub enum BucketCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Report what a CAR export would write (root, blocks, bytes, shards, files) without writing it.
+    PrepareCar {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Every bucket, one plan each.
+        #[arg(long)]
+        all: bool,
+        /// Plan shards of at most SIZE bytes (e.g. 100MiB, 4GB, 1048576).
+        #[arg(long, value_parser = parse_size)]
+        shard_size: Option<u64>,
+        /// Plan CARv2 files (with an index).
+        #[arg(long)]
+        v2: bool,
+        /// Print JSON for scripts (with every file).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a bucket (or, with --all, the global snapshot) as CAR files.
+    ExportCar {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Export the latest global snapshot (or --snapshot ID): every bucket in one DAG.
+        #[arg(long)]
+        all: bool,
+        /// Output file, or - for stdout (the default when stdout is not a terminal).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Export the bucket as this snapshot recorded it.
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Leave out every block the given snapshot already has: an incremental CAR.
+        #[arg(long)]
+        since: Option<String>,
+        /// Split into CAR files of at most SIZE bytes, each with the root in its header.
+        #[arg(long, value_parser = parse_size)]
+        shard_size: Option<u64>,
+        /// Write CARv2 with a sorted multihash index.
+        #[arg(long)]
+        v2: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rewrite a bucket's Parquet index from the catalog.
     Reindex { name: String },
     /// Which buckets and paths hold this CID (file or directory, any multibase).
@@ -203,6 +255,73 @@ pub enum BucketCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CarCommand {
+    /// Store every block of the CAR files (each checked against its CID); optionally mount the root.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Mount the CARs' root as this bucket (or, with --to, inside it).
+        #[arg(long)]
+        bucket: Option<String>,
+        /// Path inside the bucket to mount the root at (creates the bucket if needed).
+        #[arg(long, requires = "bucket")]
+        to: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the header, every block's hash, and the roots; report whether the DAG is complete.
+    Verify {
+        file: PathBuf,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the files and folders under the root.
+    Ls {
+        file: PathBuf,
+        /// Which root, when the CAR names several.
+        #[arg(long)]
+        root: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Print the roots named in the header.
+    Roots {
+        file: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Write the DAG under the root to DIR (which must not exist), refusing unsafe names.
+    Unpack {
+        file: PathBuf,
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+        /// Which root, when the CAR names several.
+        #[arg(long)]
+        root: Option<String>,
+    },
+}
+
+/// Parses 1048576, 64KiB, 100MiB, 4GiB (binary), 100MB, 4GB (decimal), 10M, 1G (binary).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size (e.g. 100MiB)"))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(format!("{text:?}: unknown unit (use B, KiB, MiB, GiB, KB, MB or GB)")),
+    };
+    n.checked_mul(scale).filter(|&v| v > 0).ok_or_else(|| format!("{text:?} is out of range"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,9 @@
 //! One module per command; `run` dispatches.
 
 mod bucket;
+mod car;
 mod check;
+mod demo;
 mod gc;
 mod hash;
 mod unlock;
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
         Command::Unlock { json } => unlock::run(&ctx, json),
+        Command::Car(cmd) => car::run(&ctx, cmd),
+        Command::Demo { json } => demo::run(&ctx, json),
         Command::Snapshots(SnapshotsCommand::Prune { keep, json }) => gc::prune(&ctx, keep, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),
         Command::Check { read_data, repair, json } => check::run(&ctx, read_data, repair, json),

@@ -83,6 +83,13 @@ impl BlockStore {
         Ok(stmt.exists([cid.hash().to_bytes()])?)
     }
 
+    /// The block's length, without reading it.
+    pub fn block_len(&self, cid: &Cid) -> Result<Option<u64>, StoreError> {
+        let db = self.db.lock().expect("index lock");
+        let mut stmt = db.prepare_cached("SELECT len FROM blocks WHERE mh = ?1")?;
+        Ok(stmt.query_row([cid.hash().to_bytes()], |r| r.get(0)).optional()?)
+    }
+
     /// The block's bytes, unverified (readers check them against the CID).
     pub fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
         match self.read_block(cid) {

@@ -224,7 +224,7 @@ impl Buckets {
     /// Runs one change under the lock: `change` edits entries in a transaction and says which
     /// directories and index rows it touched; the directories are rebuilt, the root moves and
     /// the index is rewritten (only its touched row groups, when it was current before).
-    fn apply(
+    pub(crate) fn apply(
         &mut self,
         name: &str,
         change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
@@ -468,9 +468,9 @@ impl Buckets {
 
 /// What one change touched: directories to rebuild and index rows to rewrite.
 #[derive(Debug, Default)]
-struct Change {
-    dirs: Vec<String>,
-    rows: Vec<PathRange>,
+pub(crate) struct Change {
+    pub(crate) dirs: Vec<String>,
+    pub(crate) rows: Vec<PathRange>,
 }
 
 /// The catalog as the index's row source.
@@ -521,7 +521,13 @@ fn source_name(path: &Path) -> Result<String, BucketError> {
 
 /// Makes sure `dir` and its ancestors exist as directories, creating missing ones. New rows
 /// get a placeholder node; the rebuild that follows gives them their real one.
-fn ensure_dir_chain(db: &Connection, bucket: &str, dir: &str, version: i64, now: &str) -> Result<(), BucketError> {
+pub(crate) fn ensure_dir_chain(
+    db: &Connection,
+    bucket: &str,
+    dir: &str,
+    version: i64,
+    now: &str,
+) -> Result<(), BucketError> {
     let mut missing = Vec::new();
     let mut at = dir.to_owned();
     while !at.is_empty() {

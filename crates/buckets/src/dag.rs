@@ -8,7 +8,7 @@ use ipfs_kit_blockstore::BlockStore;
 use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY, RAW};
 use ipfs_kit_unixfs::data::{DataType, UnixFsData};
 use ipfs_kit_unixfs::pb::PbNode;
-use ipfs_kit_unixfs::{DagReader, EntryKind, ReadError};
+use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind, ReadError};
 
 use crate::catalog::EntryRow;
 use crate::error::BucketError;
@@ -83,7 +83,7 @@ fn bad_block(cid: Cid, err: ReadError) -> Result<BadBlock, BucketError> {
 /// particular order. A row in `known` with the same path and CID lends its metadata (and
 /// spares reading the node); other rows get what the DAG says and neutral metadata.
 pub fn tree_rows(
-    store: &BlockStore,
+    store: &dyn BlockSource,
     root: &Cid,
     known: &HashMap<String, EntryRow>,
     added_at: &str,

@@ -34,6 +34,12 @@ pub enum BucketError {
     Incomplete(String),
     #[error("{0} is not a directory; only a directory can become a bucket")]
     NotADirectory(cid::Cid),
+    #[error("--shard-size {limit} is too small: one block needs a {needed}-byte CAR")]
+    ShardTooSmall { limit: u64, needed: u64 },
+    #[error(transparent)]
+    Car(#[from] ipfs_kit_car::CarError),
+    #[error("{}: {error}", path.display())]
+    BadCar { path: std::path::PathBuf, error: ipfs_kit_car::CarError },
     #[error("storing a block")]
     Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the Parquet index cannot be read back: {0}")]

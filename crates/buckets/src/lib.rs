@@ -6,6 +6,9 @@
 
 pub mod atomic;
 pub mod buckets;
+pub mod car;
+pub mod car_export;
+pub mod car_file;
 pub mod catalog;
 pub mod check;
 pub mod cids;

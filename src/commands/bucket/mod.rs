@@ -1,6 +1,7 @@
 //! `ipfs-kit bucket …`: one function per subcommand, grouped by what they do to a bucket.
 
 mod add;
+mod car;
 mod edit;
 mod history;
 mod manage;
@@ -35,6 +36,18 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
             history::restore(ctx, &name, snapshot.as_deref(), from_cid.as_deref(), &out)
         }
         BucketCommand::Reindex { name } => history::reindex(ctx, &name),
+        BucketCommand::PrepareCar { name, all: _, shard_size, v2, json } => {
+            car::prepare(ctx, name.as_deref(), shard_size, v2, json)
+        }
+        BucketCommand::ExportCar { name, all: _, output, snapshot, since, shard_size, v2, json } => {
+            let options = ipfs_kit_buckets::car::ExportOptions {
+                snapshot: snapshot.as_deref(),
+                since: since.as_deref(),
+                shard_size,
+                v2,
+            };
+            car::export(ctx, name.as_deref(), output.as_deref(), &options, json)
+        }
         BucketCommand::Mv { name, from, to, out } => edit::mv(ctx, &name, &from, &to, &out),
     }
 }

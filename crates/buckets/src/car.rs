@@ -1,0 +1,239 @@
+//! CAR files for buckets: `prepare-car` and `export-car` plans, and `car import`, which can
+//! mount what it imported as a bucket or inside one.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use cid::Cid;
+use ipfs_kit_car::{CarReader, Limits};
+use ipfs_kit_unixfs::{BlockSink, DagReader, EntryKind};
+
+use crate::buckets::{Buckets, Change, ensure_dir_chain};
+use crate::car_export::{CarPlan, plan};
+use crate::catalog::{self, EntryRow};
+use crate::dag::{Marker, node_tsize, tree_rows};
+use crate::error::BucketError;
+use crate::index::PathRange;
+use crate::manifest;
+use crate::names::{normalize_path, parent_of};
+use crate::restore::RestoreFrom;
+
+/// What a CAR holds.
+#[derive(Debug, Clone, Copy)]
+pub enum CarSubject<'a> {
+    /// One bucket.
+    Bucket(&'a str),
+    /// The global snapshot: every bucket and its index in one directory.
+    All,
+}
+
+/// The options of an export (or of a plan for one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions<'a> {
+    /// Export this snapshot's state instead of the working state.
+    pub snapshot: Option<&'a str>,
+    /// Leave out every block the given snapshot's DAG reaches.
+    pub since: Option<&'a str>,
+    pub shard_size: Option<u64>,
+    pub v2: bool,
+}
+
+/// What `car import` did.
+#[derive(Debug, Clone, Default)]
+pub struct CarImportReport {
+    pub roots: Vec<Cid>,
+    pub blocks: u64,
+    pub bytes: u64,
+    pub new_blocks: u64,
+    pub new_bytes: u64,
+    /// The bucket and path the root was mounted at, when asked.
+    pub mounted: Option<(String, String)>,
+}
+
+impl Buckets {
+    /// The root a CAR of `subject` starts from, and a label for it.
+    pub fn car_root(&self, subject: CarSubject<'_>, snapshot: Option<&str>) -> Result<(Cid, String), BucketError> {
+        match (subject, snapshot) {
+            (CarSubject::Bucket(name), None) => Ok((catalog::require_bucket(&self.db, name)?.root, name.to_owned())),
+            (CarSubject::Bucket(name), Some(spec)) => {
+                let record = self.find_snapshot(spec)?;
+                let b = record.buckets.get(name).ok_or_else(|| BucketError::NotInSnapshot {
+                    bucket: name.to_owned(),
+                    snapshot: record.snapshot_id.clone(),
+                })?;
+                Ok((b.root(&record.snapshot_id)?, format!("{name} in {}", record.snapshot_id)))
+            }
+            (CarSubject::All, spec) => {
+                let record = match spec {
+                    Some(spec) => self.find_snapshot(spec)?,
+                    None => manifest::list(&self.home)?.pop().ok_or_else(|| {
+                        BucketError::NoSuchSnapshot("(none taken yet; run `ipfs-kit bucket snapshot`)".into())
+                    })?,
+                };
+                Ok((record.global_cid()?, record.snapshot_id))
+            }
+        }
+    }
+
+    /// Plans an export: the blocks in order, their sizes and the shards.
+    pub fn car_plan(&self, subject: CarSubject<'_>, options: &ExportOptions<'_>) -> Result<CarPlan, BucketError> {
+        let (root, _) = self.car_root(subject, options.snapshot)?;
+        let skip = match options.since {
+            None => None,
+            Some(since) => {
+                let old = match subject {
+                    CarSubject::All => Some(self.car_root(subject, Some(since))?.0),
+                    CarSubject::Bucket(name) => {
+                        let record = self.find_snapshot(since)?;
+                        record.buckets.get(name).map(|b| b.root(&record.snapshot_id)).transpose()?
+                    }
+                };
+                let mut marker = Marker::new(&self.store);
+                if let Some(old) = old {
+                    marker.mark(&old)?;
+                }
+                Some(marker.reached)
+            }
+        };
+        let blocks = plan(&self.store, &root, skip.as_ref())?;
+        CarPlan::new(root, blocks, options.shard_size, options.v2)
+    }
+
+    /// Imports every block of the CAR files (all or nothing: one commit), checking each
+    /// against its CID. With `mount`, the CARs' one root becomes bucket `.0` (when `.1` is
+    /// `None`, like `restore --from-cid`) or the entry at path `.1` inside it.
+    pub fn import_cars(
+        &mut self,
+        paths: &[PathBuf],
+        mount: Option<(&str, Option<&str>)>,
+    ) -> Result<CarImportReport, BucketError> {
+        if let Some((bucket, _)) = mount {
+            crate::names::check_bucket_name(bucket)?;
+        }
+        let _pin = self.pin()?;
+        let mut report = CarImportReport::default();
+        let mut writer = self.store.writer();
+        for path in paths {
+            let bad = |source| BucketError::BadCar { path: path.clone(), error: source };
+            let file = File::open(path).map_err(BucketError::io(path))?;
+            let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, file), Limits::default()).map_err(bad)?;
+            for root in reader.roots() {
+                if !report.roots.contains(root) {
+                    report.roots.push(*root);
+                }
+            }
+            while let Some(block) = reader.next_block().map_err(bad)? {
+                writer.put(&block.cid, &block.data).map_err(BucketError::Sink)?;
+                report.blocks += 1;
+                report.bytes += block.data.len() as u64;
+            }
+        }
+        let stats = writer.commit()?;
+        (report.new_blocks, report.new_bytes) = (stats.new_blocks, stats.new_bytes);
+        let Some((bucket, to)) = mount else { return Ok(report) };
+        let root = match report.roots.as_slice() {
+            [root] => *root,
+            roots => {
+                return Err(BucketError::Incomplete(format!(
+                    "the CARs name {} roots; --bucket mounts exactly one",
+                    roots.len()
+                )));
+            }
+        };
+        let mut marker = Marker::new(&self.store);
+        marker.mark(&root)?;
+        if let Some(bad) = marker.bad.first() {
+            return Err(BucketError::Incomplete(format!(
+                "the DAG under {root} is incomplete: block {} is {} ({} in all); import the CARs that hold \
+                 the rest together with this one (nothing was mounted)",
+                bad.cid,
+                bad.problem,
+                marker.bad.len()
+            )));
+        }
+        match to {
+            None => {
+                self.restore(bucket, RestoreFrom::Cid(root))?;
+                report.mounted = Some((bucket.to_owned(), "/".to_owned()));
+            }
+            Some(dir) => {
+                let path = self.mount_at(bucket, dir, &root)?;
+                report.mounted = Some((bucket.to_owned(), path));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Puts the DAG at `root` (a file, directory or symlink) at `path` inside a bucket, creating
+    /// the bucket and missing parent directories; whatever was at `path` is replaced.
+    fn mount_at(&mut self, name: &str, path: &str, root: &Cid) -> Result<String, BucketError> {
+        let path = normalize_path(path)?;
+        if path.is_empty() {
+            return Err(BucketError::BadPath { path, reason: "use --bucket without --to to mount at the root" });
+        }
+        if catalog::bucket(&self.db, name)?.is_none() {
+            self.create(name, "unixfs-v1-2025")?;
+        }
+        let reader = DagReader::new(&self.store);
+        let kind = reader.entry_kind(root)?;
+        let own_tsize = if root.codec() == ipfs_kit_unixfs::block::RAW {
+            reader.block(root)?.len() as u64
+        } else {
+            node_tsize(&self.store, root)?
+        };
+        let now = crate::time::now_rfc3339();
+        let mut rows = Vec::new();
+        if kind == EntryKind::Directory {
+            rows = tree_rows(&self.store, root, &std::collections::HashMap::new(), &now, 0)?;
+        }
+        let size = match kind {
+            EntryKind::File if root.codec() == ipfs_kit_unixfs::block::RAW => own_tsize,
+            EntryKind::File => {
+                let (node, _) = reader.pb_node(root)?;
+                let data = node.data.unwrap_or_default();
+                ipfs_kit_unixfs::data::UnixFsData::decode(&data)
+                    .map_err(|source| ipfs_kit_unixfs::ReadError::Decode { cid: *root, source })?
+                    .filesize
+                    .unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let own = EntryRow {
+            path: path.clone(),
+            kind,
+            cid: *root,
+            size,
+            tsize: own_tsize,
+            mtime: 0,
+            mode: if kind == EntryKind::Directory { 0o755 } else { 0o644 },
+            content_hash: None,
+            added_at: now.clone(),
+            version: 0,
+            access_count: 0,
+            last_accessed: None,
+        };
+        let target = path.clone();
+        self.apply(name, move |db, version, now| {
+            ensure_dir_chain(db, name, parent_of(&target), version, now)?;
+            catalog::delete_subtree(db, name, &target)?;
+            for row in std::iter::once(own).chain(rows) {
+                let path = if row.path == target { row.path } else { format!("{target}/{}", row.path) };
+                catalog::insert_entry(db, name, &EntryRow { path, version, added_at: now.to_owned(), ..row })?;
+            }
+            Ok(Change { dirs: vec![parent_of(&target).to_owned()], rows: vec![PathRange::subtree(&target)] })
+        })?;
+        Ok(path)
+    }
+}
+
+/// The shard file names for `-o FILE` when an export has `n` shards: FILE itself for one,
+/// else `<stem>-0001.<ext>` and on.
+pub fn shard_paths(out: &Path, n: usize) -> Vec<PathBuf> {
+    if n == 1 {
+        return vec![out.to_owned()];
+    }
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let ext = out.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "car".into());
+    (1..=n).map(|i| out.with_file_name(format!("{stem}-{i:04}.{ext}"))).collect()
+}

@@ -1,0 +1,117 @@
+//! A CAR file on disk as a block source: one verifying pass builds an index of where each
+//! block's bytes are, then blocks are read with `pread`. This is what `car ls`, `car verify` and
+//! `car unpack` walk, so a CAR is never loaded into memory whole.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use cid::Cid;
+use ipfs_kit_car::{CarReader, CarVersion, Limits};
+use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
+use ipfs_kit_unixfs::pb::PbNode;
+use ipfs_kit_unixfs::{BlockSource, DagReader};
+
+use crate::error::BucketError;
+
+/// A verified CAR file and the location of every block in it.
+pub struct IndexedCar {
+    path: PathBuf,
+    file: File,
+    pub version: CarVersion,
+    pub roots: Vec<Cid>,
+    /// multihash → (data offset, data length)
+    index: HashMap<Vec<u8>, (u64, u64)>,
+    pub blocks: u64,
+    pub block_bytes: u64,
+}
+
+/// Bytes an unsigned varint of `n` takes.
+fn varint_len(mut n: u64) -> u64 {
+    let mut len = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        len += 1;
+    }
+    len
+}
+
+impl IndexedCar {
+    /// Reads the whole file once, checking every block against its CID.
+    pub fn open(path: &Path) -> Result<Self, BucketError> {
+        let file = File::open(path).map_err(BucketError::io(path))?;
+        let mut reader = CarReader::new(
+            BufReader::with_capacity(1 << 20, file.try_clone().map_err(BucketError::io(path))?),
+            Limits::default(),
+        )
+        .map_err(|e| BucketError::BadCar { path: path.to_owned(), error: e })?;
+        let (version, roots) = (reader.version(), reader.roots().to_vec());
+        let mut index = HashMap::new();
+        let (mut blocks, mut block_bytes) = (0, 0);
+        while let Some(block) =
+            reader.next_block().map_err(|e| BucketError::BadCar { path: path.to_owned(), error: e })?
+        {
+            let cid_len = block.cid.encoded_len() as u64;
+            let len = block.data.len() as u64;
+            let data_offset = block.offset + varint_len(cid_len + len) + cid_len;
+            index.entry(block.cid.hash().to_bytes()).or_insert((data_offset, len));
+            blocks += 1;
+            block_bytes += len;
+        }
+        Ok(IndexedCar { path: path.to_owned(), file, version, roots, index, blocks, block_bytes })
+    }
+
+    pub fn has(&self, cid: &Cid) -> bool {
+        cid.hash().code() == IDENTITY || self.index.contains_key(&cid.hash().to_bytes())
+    }
+
+    /// The one root, or a clear error when there are none or several.
+    pub fn single_root(&self) -> Result<Cid, BucketError> {
+        match self.roots.as_slice() {
+            [root] => Ok(*root),
+            _ => Err(BucketError::Incomplete(format!(
+                "{} names {} roots; say which one with --root",
+                self.path.display(),
+                self.roots.len()
+            ))),
+        }
+    }
+
+    /// Blocks the DAG under `root` links to that this CAR lacks (dag-pb nodes are followed;
+    /// a missing node hides its subtree, which is then not counted).
+    pub fn missing_under(&self, root: &Cid) -> Result<Vec<Cid>, BucketError> {
+        let reader = DagReader::new(self);
+        let mut missing = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![*root];
+        while let Some(cid) = stack.pop() {
+            if !seen.insert(cid.hash().to_bytes()) {
+                continue;
+            }
+            if !self.has(&cid) {
+                missing.push(cid);
+                continue;
+            }
+            if cid.codec() == DAG_PB {
+                let bytes = reader.block(&cid)?;
+                let node =
+                    PbNode::decode(&bytes).map_err(|source| ipfs_kit_unixfs::ReadError::Decode { cid, source })?;
+                stack.extend(node.links.iter().map(|l| l.cid));
+            }
+        }
+        Ok(missing)
+    }
+}
+
+impl BlockSource for IndexedCar {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
+        let Some(&(offset, len)) = self.index.get(&cid.hash().to_bytes()) else {
+            return Ok(None);
+        };
+        let mut buf = vec![0u8; len as usize];
+        self.file.read_exact_at(&mut buf, offset)?;
+        Ok(Some(buf))
+    }
+}

@@ -1,0 +1,170 @@
+//! `bucket prepare-car` and `bucket export-car`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use ipfs_kit_buckets::car::{CarSubject, ExportOptions, shard_paths};
+use ipfs_kit_buckets::car_export::CarPlan;
+use serde_json::json;
+
+use crate::commands::Context;
+
+fn shards_json(plan: &CarPlan) -> Vec<serde_json::Value> {
+    plan.shards.iter().enumerate().map(|(i, s)| json!({"shard": i + 1, "blocks": s.count, "bytes": s.bytes})).collect()
+}
+
+pub fn prepare(ctx: &Context, name: Option<&str>, shard_size: Option<u64>, v2: bool, json: bool) -> Result<()> {
+    let buckets = ctx.open("ipfs-kit bucket prepare-car")?;
+    let names: Vec<String> = match name {
+        Some(n) => vec![n.to_owned()],
+        None => buckets.list()?.into_iter().map(|s| s.row.name).collect(),
+    };
+    let options = ExportOptions { shard_size, v2, ..ExportOptions::default() };
+    let mut stdout = std::io::stdout().lock();
+    let mut all = Vec::new();
+    for name in &names {
+        let plan = buckets.car_plan(CarSubject::Bucket(name), &options)?;
+        let files = buckets.files(name, "", None)?;
+        if json {
+            let files: Vec<_> =
+                files.iter().map(|f| json!({"path": f.path, "cid": f.cid.to_string(), "size": f.size})).collect();
+            all.push(json!({
+                "bucket": name, "root": plan.root.to_string(), "blocks": plan.blocks.len(),
+                "block_bytes": plan.block_bytes, "car_bytes": plan.total_bytes(), "version": if v2 { 2 } else { 1 },
+                "shard_size": shard_size, "shards": shards_json(&plan), "files": files,
+            }));
+            continue;
+        }
+        writeln!(
+            stdout,
+            "{name}: root {}, {} blocks ({} bytes), CARv{} of {} bytes in {} shard{}",
+            plan.root,
+            plan.blocks.len(),
+            plan.block_bytes,
+            if v2 { 2 } else { 1 },
+            plan.total_bytes(),
+            plan.shards.len(),
+            if plan.shards.len() == 1 { "" } else { "s" }
+        )?;
+        if plan.shards.len() > 1 {
+            for (i, s) in plan.shards.iter().enumerate() {
+                writeln!(stdout, "  shard {}: {} blocks, {} bytes", i + 1, s.count, s.bytes)?;
+            }
+        }
+        writeln!(stdout, "  {} files:", files.len())?;
+        for f in files.iter().take(10) {
+            writeln!(stdout, "    {}\t{}\t{}", f.cid, f.size, f.path)?;
+        }
+        if files.len() > 10 {
+            writeln!(stdout, "    … and {} more (--json lists all)", files.len() - 10)?;
+        }
+    }
+    if json {
+        let value = if name.is_some() { all.remove(0) } else { serde_json::Value::Array(all) };
+        writeln!(stdout, "{value}")?;
+    }
+    Ok(())
+}
+
+/// Where the CAR bytes go.
+enum Target {
+    Stdout,
+    File(PathBuf),
+}
+
+pub fn export(
+    ctx: &Context,
+    name: Option<&str>,
+    output: Option<&Path>,
+    options: &ExportOptions<'_>,
+    json: bool,
+) -> Result<()> {
+    let target = match output {
+        Some(p) if p == Path::new("-") => Target::Stdout,
+        Some(p) => Target::File(p.to_owned()),
+        None if std::io::stdout().is_terminal() => {
+            bail!("refusing to write a CAR to a terminal; use -o FILE (or -o - to force stdout)")
+        }
+        None => Target::Stdout,
+    };
+    let buckets = ctx.open("ipfs-kit bucket export-car")?;
+    let subject = name.map_or(CarSubject::All, CarSubject::Bucket);
+    let plan = buckets.car_plan(subject, options)?;
+    let mut written = Vec::new();
+    match &target {
+        Target::Stdout => {
+            if plan.shards.len() > 1 {
+                bail!("the export needs {} shards; write them to files with -o FILE", plan.shards.len());
+            }
+            let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            let car_cid = plan.write_shard(buckets.store(), 0, &mut out)?;
+            out.flush().context("writing the CAR to standard output")?;
+            written.push(("-".to_owned(), car_cid));
+        }
+        Target::File(path) => {
+            // Every shard is written to a temp file first; all are renamed only when all are done.
+            let paths = shard_paths(path, plan.shards.len());
+            let temps: Vec<PathBuf> = paths.iter().map(|p| tmp_name(p)).collect();
+            let result = (|| -> Result<Vec<_>> {
+                let mut cids = Vec::new();
+                for (k, tmp) in temps.iter().enumerate() {
+                    let file = File::create(tmp).with_context(|| tmp.display().to_string())?;
+                    let mut out = BufWriter::with_capacity(1 << 20, file);
+                    cids.push(plan.write_shard(buckets.store(), k, &mut out)?);
+                    let file =
+                        out.into_inner().map_err(|e| e.into_error()).with_context(|| tmp.display().to_string())?;
+                    file.sync_all().with_context(|| tmp.display().to_string())?;
+                }
+                for (tmp, path) in temps.iter().zip(&paths) {
+                    std::fs::rename(tmp, path).with_context(|| path.display().to_string())?;
+                }
+                Ok(cids)
+            })();
+            let cids = match result {
+                Ok(cids) => cids,
+                Err(err) => {
+                    for tmp in &temps {
+                        let _ = std::fs::remove_file(tmp);
+                    }
+                    return Err(err);
+                }
+            };
+            written.extend(paths.iter().map(|p| p.display().to_string()).zip(cids));
+        }
+    }
+    let shards: Vec<_> = written
+        .iter()
+        .zip(&plan.shards)
+        .map(|((path, cid), s)| json!({"path": path, "car_cid": cid.to_string(), "blocks": s.count, "bytes": s.bytes}))
+        .collect();
+    if json {
+        let value = json!({
+            "root": plan.root.to_string(), "blocks": plan.blocks.len(), "block_bytes": plan.block_bytes,
+            "version": if options.v2 { 2 } else { 1 }, "shards": shards,
+        });
+        match target {
+            Target::Stdout => eprintln!("{value}"),
+            Target::File(_) => println!("{value}"),
+        }
+        return Ok(());
+    }
+    let mut lines =
+        vec![format!("root {} ({} blocks, {} bytes of blocks)", plan.root, plan.blocks.len(), plan.block_bytes)];
+    for ((path, cid), s) in written.iter().zip(&plan.shards) {
+        lines.push(format!("{path}\t{}\t{} bytes\t{} blocks", cid, s.bytes, s.count));
+    }
+    for line in lines {
+        match target {
+            Target::Stdout => eprintln!("{line}"),
+            Target::File(_) => println!("{line}"),
+        }
+    }
+    Ok(())
+}
+
+fn tmp_name(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}

@@ -1,0 +1,182 @@
+//! `ipfs-kit car import|verify|ls|roots|unpack`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use cid::Cid;
+use ipfs_kit_buckets::car_file::IndexedCar;
+use ipfs_kit_buckets::dag::tree_rows;
+use ipfs_kit_unixfs::{DagReader, EntryKind};
+use serde_json::json;
+
+use super::Context;
+use crate::cidfmt::{CidBase, parse_cid};
+use crate::cli::CarCommand;
+
+pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
+    match cmd {
+        CarCommand::Import { files, bucket, to, json } => {
+            let mount = bucket.as_deref().map(|b| (b, to.as_deref()));
+            let report = ctx.open("ipfs-kit car import")?.import_cars(&files, mount)?;
+            if json {
+                let roots: Vec<String> = report.roots.iter().map(Cid::to_string).collect();
+                println!(
+                    "{}",
+                    json!({"roots": roots, "blocks": report.blocks, "bytes": report.bytes,
+                           "new_blocks": report.new_blocks, "new_bytes": report.new_bytes,
+                           "bucket": report.mounted.as_ref().map(|m| &m.0), "path": report.mounted.as_ref().map(|m| &m.1)})
+                );
+            } else {
+                for root in &report.roots {
+                    println!("{root}");
+                }
+                eprintln!(
+                    "imported {} blocks ({} bytes; {} new, {} bytes){}",
+                    report.blocks,
+                    report.bytes,
+                    report.new_blocks,
+                    report.new_bytes,
+                    report.mounted.as_ref().map(|(b, p)| format!("; mounted at {b}:{p}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        CarCommand::Verify { file, json } => verify(&file, json),
+        CarCommand::Ls { file, root, out } => {
+            ls(&file, root.as_deref(), CidBase::parse_flag(out.cid_base.as_deref())?, out.json)
+        }
+        CarCommand::Roots { file, out } => {
+            let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+            let car = IndexedCar::open(&file)?;
+            if out.json {
+                let roots: Vec<String> = car.roots.iter().map(|r| base.format(r)).collect();
+                println!("{}", json!(roots));
+            } else {
+                for root in &car.roots {
+                    println!("{}", base.format(root));
+                }
+            }
+            Ok(())
+        }
+        CarCommand::Unpack { file, output, root } => unpack(&file, &output, root.as_deref()),
+    }
+}
+
+fn pick_root(car: &IndexedCar, root: Option<&str>) -> Result<Cid> {
+    match root {
+        Some(text) => {
+            let cid = parse_cid(text)?;
+            if !car.roots.iter().any(|r| r.hash() == cid.hash()) && !car.has(&cid) {
+                bail!("{text} is not in this CAR");
+            }
+            Ok(cid)
+        }
+        None => Ok(car.single_root()?),
+    }
+}
+
+fn verify(file: &Path, json: bool) -> Result<()> {
+    let car = IndexedCar::open(file)?;
+    let mut faults = Vec::new();
+    let mut missing = Vec::new();
+    if car.roots.is_empty() {
+        faults.push("the header names no root".to_owned());
+    }
+    for root in &car.roots {
+        if !car.has(root) {
+            faults.push(format!("root {root} is not in the CAR"));
+        } else {
+            missing.extend(car.missing_under(root)?);
+        }
+    }
+    let version = match car.version {
+        ipfs_kit_car::CarVersion::V1 => 1,
+        ipfs_kit_car::CarVersion::V2 => 2,
+    };
+    if json {
+        let roots: Vec<String> = car.roots.iter().map(Cid::to_string).collect();
+        let first: Vec<String> = missing.iter().take(10).map(Cid::to_string).collect();
+        println!(
+            "{}",
+            json!({"version": version, "roots": roots, "blocks": car.blocks, "block_bytes": car.block_bytes,
+                   "complete": missing.is_empty() && faults.is_empty(), "missing_blocks": missing.len(),
+                   "missing": first, "faults": faults})
+        );
+    } else {
+        println!(
+            "CARv{version}, {} root{}, {} blocks ({} bytes), every block matches its CID",
+            car.roots.len(),
+            if car.roots.len() == 1 { "" } else { "s" },
+            car.blocks,
+            car.block_bytes
+        );
+        if missing.is_empty() && faults.is_empty() {
+            println!("the DAG is complete");
+        } else if !missing.is_empty() {
+            println!(
+                "the DAG is incomplete: {} linked blocks are not in this CAR (first: {})",
+                missing.len(),
+                missing[0]
+            );
+        }
+    }
+    if let Some(fault) = faults.first() {
+        bail!("{}: {fault}", file.display());
+    }
+    Ok(())
+}
+
+fn ls(file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> {
+    let car = IndexedCar::open(file)?;
+    let root = pick_root(&car, root)?;
+    let reader = DagReader::new(&car);
+    let mut stdout = std::io::stdout().lock();
+    if reader.entry_kind(&root)? != EntryKind::Directory {
+        writeln!(stdout, "{}", base.format(&root))?;
+        return Ok(());
+    }
+    let mut rows = tree_rows(&car, &root, &Default::default(), "", 0)?;
+    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    for row in rows {
+        let slash = if row.kind == EntryKind::Directory { "/" } else { "" };
+        if json {
+            let value =
+                json!({"path": row.path, "type": row.kind.as_str(), "cid": base.format(&row.cid), "size": row.size});
+            writeln!(stdout, "{value}")?;
+        } else {
+            writeln!(stdout, "{}\t{}\t{}{slash}", base.format(&row.cid), row.size, row.path)?;
+        }
+    }
+    Ok(())
+}
+
+fn unpack(file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
+    if output.symlink_metadata().is_ok() {
+        bail!("{}: already exists; unpack writes a new folder", output.display());
+    }
+    let car = IndexedCar::open(file)?;
+    let root = pick_root(&car, root)?;
+    let missing = car.missing_under(&root)?;
+    if let Some(first) = missing.first() {
+        bail!(
+            "{}: the DAG is incomplete ({} blocks missing, first {first}); nothing was written",
+            file.display(),
+            missing.len()
+        );
+    }
+    // Built in a temporary sibling and renamed into place, so OUT appears whole or not at all.
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = parent.join(format!(".ipfs-kit-unpack-{}", std::process::id()));
+    match ipfs_kit_buckets::export::export(&DagReader::new(&car), &root, &tmp) {
+        Ok(bytes) => {
+            std::fs::rename(&tmp, output)?;
+            eprintln!("unpacked {root} to {} ({bytes} bytes of files)", output.display());
+            Ok(())
+        }
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
+            Err(err.into())
+        }
+    }
+}
