@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::kit::Kit;
-use common::{Rng, helia_cids, peers_available, write};
+use common::{Rng, assert_same_tree, helia_cids, peers_available, write};
 use serde_json::{Value, json};
 
 fn s(p: &Path) -> &str {
@@ -79,28 +79,6 @@ fn cat_and_get_round_trip_byte_for_byte() {
 }
 
 /// Compares two trees: same names, same bytes, same symlink targets, same empty folders.
-fn assert_same_tree(a: &Path, b: &Path) {
-    let meta_a = a.symlink_metadata().unwrap();
-    let meta_b = b.symlink_metadata().unwrap_or_else(|_| panic!("{} missing", b.display()));
-    assert_eq!(meta_a.file_type().is_symlink(), meta_b.file_type().is_symlink(), "{}", b.display());
-    if meta_a.file_type().is_symlink() {
-        assert_eq!(std::fs::read_link(a).unwrap(), std::fs::read_link(b).unwrap());
-    } else if meta_a.is_dir() {
-        assert!(meta_b.is_dir(), "{} is not a dir", b.display());
-        let names = |p: &Path| {
-            let mut v: Vec<_> = std::fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name()).collect();
-            v.sort();
-            v
-        };
-        assert_eq!(names(a), names(b), "entries of {}", b.display());
-        for name in names(a) {
-            assert_same_tree(&a.join(&name), &b.join(&name));
-        }
-    } else {
-        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "bytes of {}", b.display());
-    }
-}
-
 #[test]
 fn changes_give_the_root_of_the_changed_tree() {
     let kit = Kit::new();

@@ -176,7 +176,9 @@ fn unpack(file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
         }
         Err(err) => {
             let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
-            Err(err.into())
+            // Name the folder the user asked for, not our temporary one.
+            let message = err.to_string().replace(&tmp.display().to_string(), &output.display().to_string());
+            bail!(message)
         }
     }
 }

@@ -134,3 +134,26 @@ pub fn ipfs_car_cid(path: &Path) -> String {
     assert!(out.status.success(), "ipfs-car failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
 }
+
+/// Two trees are equal: names, file bytes, symlink targets, folders (empty ones too).
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let meta_a = a.symlink_metadata().unwrap();
+    let meta_b = b.symlink_metadata().unwrap_or_else(|_| panic!("{} missing", b.display()));
+    assert_eq!(meta_a.file_type().is_symlink(), meta_b.file_type().is_symlink(), "{}", b.display());
+    if meta_a.file_type().is_symlink() {
+        assert_eq!(std::fs::read_link(a).unwrap(), std::fs::read_link(b).unwrap());
+    } else if meta_a.is_dir() {
+        assert!(meta_b.is_dir(), "{} is not a dir", b.display());
+        let names = |p: &Path| {
+            let mut v: Vec<_> = std::fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(a), names(b), "entries of {}", b.display());
+        for name in names(a) {
+            assert_same_tree(&a.join(&name), &b.join(&name));
+        }
+    } else {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "bytes of {}", b.display());
+    }
+}

@@ -12,7 +12,7 @@ use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind, ReadError};
 
 use crate::catalog::EntryRow;
 use crate::error::BucketError;
-use crate::names::join;
+use crate::names::{check_entry_name, join};
 
 /// A block a walk could not use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,15 @@ pub fn tree_rows(
     let mut rows = Vec::new();
     let mut dirs = vec![(String::new(), *root)];
     while let Some((dir, cid)) = dirs.pop() {
-        for child in reader.list(&cid)? {
+        let children = reader.list(&cid)?;
+        if let Some(pair) = children.windows(2).find(|w| w[0].name == w[1].name) {
+            let path = join(&dir, &pair[0].name);
+            return Err(BucketError::BadPath { path, reason: "a directory lists this name twice" });
+        }
+        for child in children {
+            // Names may come from a stranger's CAR: they become catalog paths, so check them.
+            check_entry_name(&child.name)
+                .map_err(|reason| BucketError::BadPath { path: join(&dir, &child.name), reason })?;
             let path = join(&dir, &child.name);
             let tsize = child.tsize.unwrap_or(0);
             if let Some(row) = known.get(&path).filter(|r| r.cid == child.cid) {
