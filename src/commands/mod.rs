@@ -4,6 +4,7 @@ mod bucket;
 mod car;
 mod check;
 mod demo;
+mod demo_data;
 mod gc;
 mod hash;
 mod unlock;
