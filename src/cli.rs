@@ -243,6 +243,9 @@ pub enum BucketCommand {
         /// Write CARv2 with a sorted multihash index.
         #[arg(long)]
         v2: bool,
+        /// Hash every block against its CID before writing it (the store is trusted otherwise).
+        #[arg(long)]
+        verify: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

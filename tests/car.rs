@@ -288,3 +288,29 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     kit.ok(&["car", "import", s(&good), "--bucket", "fine"]);
     assert_eq!(kit.ok(&["bucket", "files", "fine"]).lines().count(), 1);
 }
+
+#[test]
+fn a_damaged_block_is_caught_by_export_verify_or_by_any_reader() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let body = Rng::new(8).bytes(300_000);
+    let file = write(src.path(), "f.bin", &body);
+    kit.ok(&["bucket", "create", "d"]);
+    kit.ok(&["bucket", "add", "d", s(&file)]);
+    for pack in std::fs::read_dir(kit.path().join("store/packs")).unwrap() {
+        let path = pack.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Some(at) = bytes.windows(64).position(|w| w == &body[1000..1064]) {
+            bytes[at] ^= 4;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    let car = out.path().join("d.car");
+    fails(&kit, &["bucket", "export-car", "d", "-o", s(&car), "--verify"], "does not match its hash");
+    assert!(!car.exists(), "nothing is left under the name asked for");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no temp file either");
+    // Trusting the store, the export goes out, and the first reader refuses it.
+    kit.ok(&["bucket", "export-car", "d", "-o", s(&car)]);
+    fails(&kit, &["car", "verify", s(&car)], "does not match");
+}

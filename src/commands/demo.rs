@@ -53,8 +53,7 @@ pub fn run(ctx: &Context, json_out: bool) -> Result<()> {
         if buckets.list()?.iter().all(|b| b.row.name != bucket) {
             buckets.create(bucket, "unixfs-v1-2025")?;
         }
-        let files: Vec<PathBuf> =
-            FILES.iter().filter(|f| f.0 == bucket).map(|f| src.join(bucket).join(f.1)).collect();
+        let files: Vec<PathBuf> = FILES.iter().filter(|f| f.0 == bucket).map(|f| src.join(bucket).join(f.1)).collect();
         buckets.add(bucket, &files, "/", false, &mut Quiet)?;
     }
     std::fs::remove_dir_all(&src).with_context(|| src.display().to_string())?;
@@ -105,12 +104,25 @@ pub fn run(ctx: &Context, json_out: bool) -> Result<()> {
         );
         return Ok(());
     }
-    println!("ipfs-kit demo: {} buckets, {} files, {:.1} MB in {}", snapshot.bucket_count, snapshot.total_files, snapshot.total_size_bytes as f64 / 1e6, home.display());
+    println!(
+        "ipfs-kit demo: {} buckets, {} files, {:.1} MB in {}",
+        snapshot.bucket_count,
+        snapshot.total_files,
+        snapshot.total_size_bytes as f64 / 1e6,
+        home.display()
+    );
     println!("built, added, snapshotted and planned in {:.2} s\n", setup.as_secs_f64());
     println!("{:<18} {:>5} {:>12}  {:<62} {:>10}", "BUCKET", "FILES", "SIZE (MB)", "ROOT CID (zdj7W…)", "CAR BYTES");
     for (b, plan) in BUCKETS.iter().zip(&plans) {
         let r = &snapshot.buckets[*b];
-        println!("{:<18} {:>5} {:>12.1}  {:<62} {:>10}", b, r.file_count, r.total_size_bytes as f64 / 1e6, r.content_hash, plan.total_bytes());
+        println!(
+            "{:<18} {:>5} {:>12.1}  {:<62} {:>10}",
+            b,
+            r.file_count,
+            r.total_size_bytes as f64 / 1e6,
+            r.content_hash,
+            plan.total_bytes()
+        );
     }
     println!("{:<18} {:>5} {:>12.1}", "total", snapshot.total_files, snapshot.total_size_bytes as f64 / 1e6);
     println!("\nsnapshot:     {}", snapshot.snapshot_id);

@@ -34,8 +34,26 @@ impl Generator {
 }
 
 const WORDS: &[&str] = &[
-    "quarterly", "review", "storage", "bucket", "snapshot", "budget", "team", "release", "content", "address",
-    "network", "pinning", "archive", "latency", "customer", "roadmap", "action", "item", "owner", "deadline",
+    "quarterly",
+    "review",
+    "storage",
+    "bucket",
+    "snapshot",
+    "budget",
+    "team",
+    "release",
+    "content",
+    "address",
+    "network",
+    "pinning",
+    "archive",
+    "latency",
+    "customer",
+    "roadmap",
+    "action",
+    "item",
+    "owner",
+    "deadline",
 ];
 
 /// Writes one file: text files get lines of words, the rest random bytes after their magic.

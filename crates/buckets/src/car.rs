@@ -37,6 +37,8 @@ pub struct ExportOptions<'a> {
     pub since: Option<&'a str>,
     pub shard_size: Option<u64>,
     pub v2: bool,
+    /// Hash every block against its CID while writing.
+    pub verify: bool,
 }
 
 /// What `car import` did.

@@ -17,10 +17,13 @@ use std::io::Write;
 
 use cid::Cid;
 use ipfs_kit_blockstore::BlockStore;
-use ipfs_kit_car::{CarHasher, CarV2Writer, CarWriter, header_len, section_len};
+use ipfs_kit_car::{CarV2Writer, CarWriter, ThreadedCarHasher, header_len, section_len};
 use ipfs_kit_unixfs::DagReader;
-use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
+use ipfs_kit_unixfs::ReadError;
+use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY, SHA2_256};
 use ipfs_kit_unixfs::pb::PbNode;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::BucketError;
 
@@ -61,23 +64,25 @@ fn v2_len(payload: u64, blocks: u64) -> u64 {
 /// Walks the DAG under `root` in export order. `skip` says which blocks the receiver has.
 pub fn plan(store: &BlockStore, root: &Cid, skip: Option<&HashSet<Vec<u8>>>) -> Result<Vec<PlannedBlock>, BucketError> {
     let reader = DagReader::new(store);
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen: HashSet<multihash::Multihash<64>> = HashSet::new();
     let mut out = Vec::new();
     let mut stack: Vec<(Cid, Option<u64>)> = vec![(*root, None)];
     while let Some((cid, tsize)) = stack.pop() {
-        let mh = cid.hash().to_bytes();
-        if cid.hash().code() == IDENTITY || skip.is_some_and(|s| s.contains(&mh)) || !seen.insert(mh) {
+        if cid.hash().code() == IDENTITY
+            || skip.is_some_and(|s| s.contains(&cid.hash().to_bytes()))
+            || !seen.insert(*cid.hash())
+        {
             continue;
         }
         if cid.codec() == DAG_PB {
             let bytes = reader.block(&cid)?;
-            let node = PbNode::decode(&bytes).map_err(|source| ipfs_kit_unixfs::ReadError::Decode { cid, source })?;
+            let node = PbNode::decode(&bytes).map_err(|source| ReadError::Decode { cid, source })?;
             stack.extend(node.links.iter().rev().map(|l| (l.cid, l.tsize)));
             out.push(PlannedBlock { cid, len: bytes.len() as u64 });
         } else {
             let len = match tsize {
                 Some(len) => len,
-                None => store.block_len(&cid)?.ok_or(ipfs_kit_unixfs::ReadError::MissingBlock { cid })?,
+                None => store.block_len(&cid)?.ok_or(ReadError::MissingBlock { cid })?,
             };
             out.push(PlannedBlock { cid, len });
         }
@@ -114,42 +119,122 @@ impl CarPlan {
         self.shards.iter().map(|s| s.bytes).sum()
     }
 
-    /// Writes shard `k` to `out`, reading and checking each block; returns the shard's CAR CID.
-    pub fn write_shard(&self, store: &BlockStore, k: usize, out: &mut dyn Write) -> Result<Cid, BucketError> {
+    /// Writes shard `k` to `out`; returns the shard's CAR CID.
+    ///
+    /// Blocks are read in batches of about `BATCH_BYTES`. Every block's size is checked against
+    /// the plan; with `verify`, each batch is also hashed on every core (each block against its
+    /// CID) before any of it is written, so a damaged block stops the export before its bytes go
+    /// out. Without it the store is trusted, as Kubo's `dag export` trusts its blockstore: blocks
+    /// were hashed when stored, the dag-pb nodes were just verified while planning, `check
+    /// --read-data` finds damage at rest, and every CAR reader re-hashes what it receives.
+    pub fn write_shard(
+        &self,
+        store: &BlockStore,
+        k: usize,
+        verify: bool,
+        out: &mut dyn Write,
+    ) -> Result<Cid, BucketError> {
         let shard = self.shards[k];
         let roots = [self.root];
         let blocks = &self.blocks[shard.first..shard.first + shard.count];
-        let hasher = CarHasher::new(out);
-        let reader = DagReader::new(store);
-        let hasher = if self.v2 {
+        let hasher = ThreadedCarHasher::new(out);
+        let mut sink: Box<dyn CarSink<_>> = if self.v2 {
             let payload = header_len(&roots) + blocks.iter().map(|b| section_len(&b.cid, b.len)).sum::<u64>();
-            let mut w = CarV2Writer::new(hasher, &roots, payload)?;
-            for b in blocks {
-                w.put(&b.cid, &checked_block(&reader, b)?)?;
-            }
-            w.finish()?.0
+            Box::new(CarV2Writer::new(hasher, &roots, payload)?)
         } else {
-            let mut w = CarWriter::new(hasher, &roots)?;
-            for b in blocks {
-                w.put(&b.cid, &checked_block(&reader, b)?)?;
-            }
-            w.finish()?.0
+            Box::new(CarWriter::new(hasher, &roots)?)
         };
-        let (_, cid) = hasher.finish();
+        let mut start = 0;
+        while start < blocks.len() {
+            let mut end = start;
+            let mut batch = Vec::new();
+            let mut size = 0;
+            while end < blocks.len() && (batch.is_empty() || size < BATCH_BYTES) {
+                let b = &blocks[end];
+                let bytes = store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
+                if bytes.len() as u64 != b.len {
+                    return Err(BucketError::Incomplete(format!(
+                        "block {} is {} bytes but its link's Tsize says {}; the DAG's sizes are wrong",
+                        b.cid,
+                        bytes.len(),
+                        b.len
+                    )));
+                }
+                size += bytes.len();
+                batch.push(bytes);
+                end += 1;
+            }
+            if verify {
+                verify_all(&blocks[start..end], &batch)?;
+            }
+            for (b, bytes) in blocks[start..end].iter().zip(&batch) {
+                sink.put(&b.cid, bytes)?;
+            }
+            start = end;
+        }
+        let (_, cid) = sink.finish()?.finish();
         Ok(cid)
     }
 }
 
-/// A block read back, verified against its CID and against the size the plan gave it.
-fn checked_block(reader: &DagReader<'_>, b: &PlannedBlock) -> Result<Vec<u8>, BucketError> {
-    let bytes = reader.block(&b.cid)?;
-    if bytes.len() as u64 != b.len {
-        return Err(BucketError::Incomplete(format!(
-            "block {} is {} bytes but its link's Tsize says {}; the DAG's sizes are wrong",
-            b.cid,
-            bytes.len(),
-            b.len
-        )));
+/// Bytes of blocks read (and held) at once while exporting.
+const BATCH_BYTES: usize = 16 << 20;
+
+/// The two CAR writers, behind one face.
+trait CarSink<W: Write> {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), ipfs_kit_car::CarError>;
+    fn finish(self: Box<Self>) -> Result<W, ipfs_kit_car::CarError>;
+}
+
+impl<W: Write> CarSink<W> for CarWriter<W> {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), ipfs_kit_car::CarError> {
+        CarWriter::put(self, cid, data)
     }
-    Ok(bytes)
+    fn finish(self: Box<Self>) -> Result<W, ipfs_kit_car::CarError> {
+        Ok(CarWriter::finish(*self)?.0)
+    }
+}
+
+impl<W: Write> CarSink<W> for CarV2Writer<W> {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), ipfs_kit_car::CarError> {
+        CarV2Writer::put(self, cid, data)
+    }
+    fn finish(self: Box<Self>) -> Result<W, ipfs_kit_car::CarError> {
+        Ok(CarV2Writer::finish(*self)?.0)
+    }
+}
+
+/// Checks each block's bytes against its CID, sharing the blocks among all cores.
+fn verify_all(blocks: &[PlannedBlock], bytes: &[Vec<u8>]) -> Result<(), BucketError> {
+    let check = |i: usize| -> Result<(), ReadError> {
+        let cid = blocks[i].cid;
+        match cid.hash().code() {
+            SHA2_256 if Sha256::digest(&bytes[i]).as_slice() == cid.hash().digest() => Ok(()),
+            SHA2_256 => Err(ReadError::HashMismatch { cid }),
+            code => Err(ReadError::UnsupportedHash { cid, code }),
+        }
+    };
+    let total: usize = bytes.iter().map(Vec::len).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bytes.len());
+    if threads <= 1 || total < (1 << 20) {
+        return (0..bytes.len()).try_for_each(check).map_err(Into::into);
+    }
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= bytes.len() {
+                            return Ok::<(), ReadError>(());
+                        }
+                        check(i)?;
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().expect("a hashing thread panicked"))
+    })
+    .map_err(Into::into)
 }

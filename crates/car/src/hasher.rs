@@ -97,3 +97,79 @@ mod tests {
         assert_eq!(cid, car_cid(Sha256::digest(b"hello world").into()));
     }
 }
+
+/// Like [`CarHasher`], but the hashing runs on a thread of its own: bytes go to the inner
+/// writer at once and a copy goes, in 1 MiB pieces, to the hashing thread. For a large export
+/// whose blocks are also being verified, this takes the CAR's own hash (a second pass of
+/// SHA-256 over every byte) off the writing thread.
+pub struct ThreadedCarHasher<W> {
+    inner: W,
+    pending: Vec<u8>,
+    sender: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<[u8; 32]>>,
+    len: u64,
+}
+
+/// Bytes handed to the hashing thread at a time.
+const PIECE: usize = 1 << 20;
+
+impl<W: Write> ThreadedCarHasher<W> {
+    pub fn new(inner: W) -> Self {
+        // A few pieces in flight bound the memory; the writer waits if hashing falls behind.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let worker = std::thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for piece in receiver {
+                hasher.update(&piece);
+            }
+            hasher.finalize().into()
+        });
+        Self { inner, pending: Vec::with_capacity(PIECE), sender: Some(sender), worker: Some(worker), len: 0 }
+    }
+
+    fn send_pending(&mut self) {
+        let piece = std::mem::replace(&mut self.pending, Vec::with_capacity(PIECE));
+        // The receiver lives until `finish` drops the sender, so a send cannot fail first.
+        let _ = self.sender.as_ref().expect("sender until finish").send(piece);
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Returns the inner writer and the CAR CID of everything written.
+    pub fn finish(mut self) -> (W, Cid) {
+        if !self.pending.is_empty() {
+            self.send_pending();
+        }
+        drop(self.sender.take());
+        let digest = self.worker.take().expect("worker until finish").join().expect("the hashing thread panicked");
+        (self.inner, car_cid(digest))
+    }
+}
+
+impl<W: Write> Write for ThreadedCarHasher<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            let take = rest.len().min(PIECE - self.pending.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == PIECE {
+                self.send_pending();
+            }
+        }
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

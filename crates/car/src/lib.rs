@@ -71,7 +71,7 @@ mod tests;
 mod testutil;
 
 pub use error::{CarError, HeaderError, IndexError, V2HeaderError};
-pub use hasher::{CAR_CODEC, CarHasher, car_cid};
+pub use hasher::{CAR_CODEC, CarHasher, ThreadedCarHasher, car_cid};
 pub use index::{IndexEntry, MULTIHASH_INDEX_SORTED, decode_index, encode_index};
 pub use reader::{Block, CarReader, CarVersion, Limits};
 pub use v2::{PRAGMA, V2_DATA_OFFSET, V2_HEADER_LEN, V2Header};

@@ -457,3 +457,21 @@ fn an_overlong_cid_spelling_is_refused() {
     assert!(Cid::try_from(&cid_bytes[..]).is_ok_and(|c| c == root), "the crate accepts the long form");
     assert!(matches!(read_all(&car), Err(CarError::NonCanonicalCid { offset }) if offset == start));
 }
+
+#[test]
+fn the_threaded_hasher_names_the_same_car() {
+    // Enough bytes for several 1 MiB pieces and a partial one.
+    let blocks: Vec<(Cid, Vec<u8>)> = (0..5u8)
+        .map(|i| (0..700_000).map(|j| (j as u8).wrapping_mul(i + 1)).collect::<Vec<u8>>())
+        .map(|d| (raw_cid(&d), d))
+        .collect();
+    let mut w = CarWriter::new(ThreadedCarHasher::new(Vec::new()), &[blocks[0].0]).unwrap();
+    for (cid, data) in &blocks {
+        w.put(cid, data).unwrap();
+    }
+    let (hasher, n) = w.finish().unwrap();
+    assert_eq!(hasher.len(), n);
+    let (bytes, cid) = hasher.finish();
+    assert_eq!(bytes.len() as u64, n);
+    assert_eq!(cid, car_cid(Sha256::digest(&bytes).into()));
+}

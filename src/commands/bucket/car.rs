@@ -26,7 +26,9 @@ pub fn prepare(ctx: &Context, name: Option<&str>, shard_size: Option<u64>, v2: b
     let mut all = Vec::new();
     for name in &names {
         let plan = buckets.car_plan(CarSubject::Bucket(name), &options)?;
-        let files = buckets.files(name, "", None)?;
+        // The human report shows ten files; only JSON lists them all.
+        let files = buckets.files(name, "", if json { None } else { Some(10) })?;
+        let file_count = buckets.info(name)?.files;
         if json {
             let files: Vec<_> =
                 files.iter().map(|f| json!({"path": f.path, "cid": f.cid.to_string(), "size": f.size})).collect();
@@ -53,12 +55,12 @@ pub fn prepare(ctx: &Context, name: Option<&str>, shard_size: Option<u64>, v2: b
                 writeln!(stdout, "  shard {}: {} blocks, {} bytes", i + 1, s.count, s.bytes)?;
             }
         }
-        writeln!(stdout, "  {} files:", files.len())?;
-        for f in files.iter().take(10) {
+        writeln!(stdout, "  {file_count} files:")?;
+        for f in &files {
             writeln!(stdout, "    {}\t{}\t{}", f.cid, f.size, f.path)?;
         }
-        if files.len() > 10 {
-            writeln!(stdout, "    … and {} more (--json lists all)", files.len() - 10)?;
+        if file_count > files.len() as u64 {
+            writeln!(stdout, "    … and {} more (--json lists all)", file_count - files.len() as u64)?;
         }
     }
     if json {
@@ -99,12 +101,15 @@ pub fn export(
                 bail!("the export needs {} shards; write them to files with -o FILE", plan.shards.len());
             }
             let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            let car_cid = plan.write_shard(buckets.store(), 0, &mut out)?;
+            let car_cid = plan.write_shard(buckets.store(), 0, options.verify, &mut out)?;
             out.flush().context("writing the CAR to standard output")?;
             written.push(("-".to_owned(), car_cid));
         }
         Target::File(path) => {
-            // Every shard is written to a temp file first; all are renamed only when all are done.
+            // Every shard is written to a temp file first; all are renamed only when all are done,
+            // so an interrupted export never leaves a CAR under the name asked for. The files are
+            // outputs, not home state, so they are not fsynced (as with Kubo's `dag export` and
+            // ipfs-car); `car verify` tells a CAR cut short by a power loss.
             let paths = shard_paths(path, plan.shards.len());
             let temps: Vec<PathBuf> = paths.iter().map(|p| tmp_name(p)).collect();
             let result = (|| -> Result<Vec<_>> {
@@ -112,7 +117,7 @@ pub fn export(
                 for (k, tmp) in temps.iter().enumerate() {
                     let file = File::create(tmp).with_context(|| tmp.display().to_string())?;
                     let mut out = BufWriter::with_capacity(1 << 20, file);
-                    cids.push(plan.write_shard(buckets.store(), k, &mut out)?);
+                    cids.push(plan.write_shard(buckets.store(), k, options.verify, &mut out)?);
                     let file =
                         out.into_inner().map_err(|e| e.into_error()).with_context(|| tmp.display().to_string())?;
                     file.sync_all().with_context(|| tmp.display().to_string())?;
