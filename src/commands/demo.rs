@@ -15,12 +15,12 @@ use serde_json::json;
 use super::Context;
 use super::demo_data::{BUCKETS, FILES, generate};
 
-/// Median wall time of `runs` calls.
-fn median(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
+/// Median wall time of `runs` calls (what each call returns is dropped inside the timing).
+fn median<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Duration> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        f()?;
+        drop(f()?);
         times.push(t.elapsed());
     }
     times.sort();
@@ -67,12 +67,11 @@ pub fn run(ctx: &Context, json_out: bool) -> Result<()> {
     // The four operations the earlier design timed, in-process.
     let probe = buckets.files("media-bucket", "", None)?.into_iter().next().context("media-bucket is empty")?;
     let runs = 51;
-    let files_t = median(runs, || Ok(drop(buckets.files("documents-bucket", "", None)?)))?;
-    let find_t = median(runs, || Ok(drop(buckets.find_cid(&probe.cid)?)))?;
-    let snaps_t = median(runs, || Ok(drop(buckets.snapshots()?)))?;
-    let car_t = median(runs, || {
-        Ok(drop(buckets.car_plan(CarSubject::Bucket("documents-bucket"), &ExportOptions::default())?))
-    })?;
+    let files_t = median(runs, || Ok(buckets.files("documents-bucket", "", None)?))?;
+    let find_t = median(runs, || Ok(buckets.find_cid(&probe.cid)?))?;
+    let snaps_t = median(runs, || Ok(buckets.snapshots()?))?;
+    let car_t =
+        median(runs, || Ok(buckets.car_plan(CarSubject::Bucket("documents-bucket"), &ExportOptions::default())?))?;
     drop(buckets);
     let probe_cid = probe.cid.to_string();
     let cli = [
