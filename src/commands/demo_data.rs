@@ -68,7 +68,7 @@ fn write_file(path: &Path, size: usize, magic: &[u8], seed: u64) -> std::io::Res
             if text {
                 let word = WORDS[(rng.next() % WORDS.len() as u64) as usize];
                 bytes.extend_from_slice(word.as_bytes());
-                bytes.push(if rng.next() % 12 == 0 { b'\n' } else { b' ' });
+                bytes.push(if rng.next().is_multiple_of(12) { b'\n' } else { b' ' });
             } else {
                 bytes.extend_from_slice(&rng.next().to_le_bytes());
             }
