@@ -308,5 +308,27 @@ fn a_catalog_of_another_layout_is_refused_clearly() {
         .status()
         .unwrap();
     assert!(status.success());
-    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 1");
+    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 2");
+}
+
+#[test]
+fn a_layout_1_catalog_is_migrated_on_open() {
+    let kit = Kit::new();
+    kit.ok(&["bucket", "create", "old"]);
+    let catalog = kit.home.path().join("catalog.sqlite");
+    // What issue 3's ipfs-kit wrote: no index_cid column, user_version 1.
+    let sql = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+               db.execute('ALTER TABLE buckets DROP COLUMN index_cid'); db.execute('PRAGMA user_version = 1'); db.commit()";
+    let status = std::process::Command::new("python3").arg("-c").arg(sql).arg(&catalog).status().unwrap();
+    assert!(status.success());
+    kit.ok(&["bucket", "list"]);
+    let snapshot = kit.json(&["bucket", "snapshot"]);
+    assert_eq!(snapshot["bucket_count"], 1, "snapshots use the new column");
+    let version = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])")
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "2");
 }
