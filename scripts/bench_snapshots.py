@@ -10,10 +10,10 @@
 usage: python3 scripts/bench_snapshots.py [--runs N] [--workdir DIR] [--json OUT]
 Needs: cargo build --release, GNU time. Shares its 10 x 100,000 home with bench_buckets.py.
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_buckets import OURS, gen_100k, kit, report  # noqa: E402
+from bench_buckets import OURS, gen_100k, home_10x100k, kit, report  # noqa: E402
 
 
 def median_of(runs, fn):
@@ -34,18 +34,10 @@ def main():
     os.makedirs(work, exist_ok=True)
     tree100k = os.path.join(work, "tree-100000")
     gen_100k(tree100k)
-    home = os.path.join(work, "home-10x100k")
-    if not os.path.exists(os.path.join(home, ".complete")):
-        shutil.rmtree(home, ignore_errors=True)
-        for b in range(10):
-            kit(home, "bucket", "create", f"b{b}")
-            t = time.perf_counter()
-            kit(home, "bucket", "add", f"b{b}", tree100k)
-            print(f"  filled b{b} in {time.perf_counter() - t:.1f} s", flush=True)
-        open(os.path.join(home, ".complete"), "w").close()
+    home = home_10x100k(work, tree100k)
     results = {}
     secs, rss, _ = kit(home, "bucket", "snapshot", "--all")
-    report("first bucket snapshot --all (stores 10 indexes)", secs, rss)
+    report("bucket snapshot --all (the first stores 10 indexes)", secs, rss)
     results["first_snapshot_s"] = secs
 
     counter = [0]

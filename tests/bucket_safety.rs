@@ -7,19 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Rng, write};
-
-fn kit_cmd(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipfs-kit"));
-    cmd.arg("--home").arg(home).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd
-}
-
-fn ok(home: &Path, args: &[&str]) -> String {
-    let out = kit_cmd(home, args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{Rng, kit_cmd, kit_ok as ok, write};
 
 fn root(home: &Path, bucket: &str) -> String {
     let info: serde_json::Value = serde_json::from_str(&ok(home, &["bucket", "info", bucket, "--json"])).unwrap();

@@ -5,27 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Rng, write};
-
-fn kit_cmd(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipfs-kit"));
-    cmd.arg("--home").arg(home).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd
-}
-
-fn ok(home: &Path, args: &[&str]) -> String {
-    let out = kit_cmd(home, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{Rng, kit_cmd, kit_ok as ok, write};
 
 fn json(home: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();

@@ -157,3 +157,22 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
         assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "bytes of {}", b.display());
     }
 }
+
+/// `ipfs-kit --home HOME args…`, with output captured.
+pub fn kit_cmd(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipfs-kit"));
+    cmd.arg("--home").arg(home).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// Runs `ipfs-kit --home HOME args…`, which must succeed; returns its stdout.
+pub fn kit_ok(home: &Path, args: &[&str]) -> String {
+    let out = kit_cmd(home, args).output().expect("start ipfs-kit");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}

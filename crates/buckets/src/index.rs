@@ -221,31 +221,11 @@ pub fn write(
     source: &dyn RowSource,
     changed: Option<&[PathRange]>,
 ) -> Result<(), BucketError> {
-    let dir = path.parent().expect("index path has a parent");
-    std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("index"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let old = changed.and_then(|c| OldIndex::open(path, bucket.indexed_seq).map(|old| (old, c)));
-        let file = File::create(&tmp).map_err(BucketError::io(&tmp))?;
-        let out = BufWriter::with_capacity(1 << 20, file);
-        let out = match old {
-            Some((old, changed)) => write_incremental(out, bucket, source, &old, changed)?,
-            None => write_full(out, bucket, source)?,
-        };
-        let file = out.into_inner().map_err(|e| BucketError::io(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(BucketError::io(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(BucketError::io(path))?;
-        ipfs_kit_blockstore::sync_dir(dir)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let old = changed.and_then(|c| OldIndex::open(path, bucket.indexed_seq).map(|old| (old, c)));
+    crate::atomic::write_atomic_with(path, |out| match old {
+        Some((old, changed)) => write_incremental(out, bucket, source, &old, changed),
+        None => write_full(out, bucket, source),
+    })
 }
 
 type Out = BufWriter<File>;
