@@ -39,6 +39,12 @@ pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
                     report.new_bytes,
                     report.mounted.as_ref().map(|(b, p)| format!("; mounted at {b}:{p}")).unwrap_or_default()
                 );
+                if report.mounted.is_none() {
+                    eprintln!(
+                        "no bucket or snapshot references these blocks yet: mount the root with --bucket, or \
+                         `bucket restore NAME --from-cid CID`, before the next `ipfs-kit gc`"
+                    );
+                }
             }
             Ok(())
         }

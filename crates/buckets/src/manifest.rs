@@ -149,6 +149,33 @@ pub fn list(home: &Home) -> Result<Vec<SnapshotRecord>, BucketError> {
     Ok(records)
 }
 
+/// A cheap test, run before every command, that the manifest names the newest snapshot file:
+/// its file exists and no other file's name carries a later or equal time. Only when this fails
+/// are the records read (names have seconds; `sequence` decides within one second).
+pub fn manifest_looks_current(home: &Home) -> bool {
+    let Ok(entries) = std::fs::read_dir(home.snapshots_dir()) else {
+        return !home.manifest_path().exists();
+    };
+    let Ok(Some(manifest)) = read_manifest(home) else { return false };
+    // "snapshot_YYYYMMDD_HHMMSS"
+    let stamp_of = |id: &str| id.get(..24).map(str::to_owned);
+    let Some(current) = stamp_of(&manifest.snapshot_id) else { return false };
+    let mut found = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else { continue };
+        if !id.starts_with("snapshot_") {
+            continue;
+        }
+        if id == manifest.snapshot_id {
+            found = true;
+        } else if stamp_of(id).is_none_or(|s| s >= current) {
+            return false;
+        }
+    }
+    found
+}
+
 /// The manifest, if one has been written.
 pub fn read_manifest(home: &Home) -> Result<Option<SnapshotRecord>, BucketError> {
     let path = home.manifest_path();

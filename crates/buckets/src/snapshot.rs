@@ -194,6 +194,9 @@ impl Buckets {
     /// Rewrites the manifest if a crash left it behind the latest snapshot. Skips quietly if
     /// another writer holds the lock.
     pub fn repair_manifest(&mut self) -> Result<bool, BucketError> {
+        if manifest::manifest_looks_current(&self.home) {
+            return Ok(false);
+        }
         let latest = manifest::list(&self.home)?.pop();
         let current = manifest::read_manifest(&self.home).ok().flatten();
         if latest == current {
