@@ -144,41 +144,64 @@ impl CarPlan {
         } else {
             Box::new(CarWriter::new(hasher, &roots)?)
         };
-        let mut start = 0;
-        while start < blocks.len() {
-            let mut end = start;
-            let mut batch = Vec::new();
-            let mut size = 0;
-            while end < blocks.len() && (batch.is_empty() || size < BATCH_BYTES) {
-                let b = &blocks[end];
-                let bytes = store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
-                if bytes.len() as u64 != b.len {
-                    return Err(BucketError::Incomplete(format!(
-                        "block {} is {} bytes but its link's Tsize says {}; the DAG's sizes are wrong",
-                        b.cid,
-                        bytes.len(),
-                        b.len
-                    )));
+        // A reader thread fetches the next batch while this one is verified and written.
+        std::thread::scope(|scope| -> Result<(), BucketError> {
+            let (batches, received) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                let mut start = 0;
+                while start < blocks.len() {
+                    let batch = read_batch(store, blocks, start);
+                    let next = batch.as_ref().map_or(blocks.len(), |b| start + b.len());
+                    // A closed channel means the writer stopped on an error: stop too.
+                    if batches.send(batch.map(|b| (start, b))).is_err() {
+                        return;
+                    }
+                    start = next;
                 }
-                size += bytes.len();
-                batch.push(bytes);
-                end += 1;
+            });
+            for batch in received {
+                let (start, batch) = batch?;
+                let planned = &blocks[start..start + batch.len()];
+                if verify {
+                    verify_all(planned, &batch)?;
+                }
+                for (b, bytes) in planned.iter().zip(&batch) {
+                    sink.put(&b.cid, bytes)?;
+                }
             }
-            if verify {
-                verify_all(&blocks[start..end], &batch)?;
-            }
-            for (b, bytes) in blocks[start..end].iter().zip(&batch) {
-                sink.put(&b.cid, bytes)?;
-            }
-            start = end;
-        }
+            Ok(())
+        })?;
         let (_, cid) = sink.finish()?.finish();
         Ok(cid)
     }
 }
 
-/// Bytes of blocks read (and held) at once while exporting.
-const BATCH_BYTES: usize = 16 << 20;
+/// Reads the blocks from `start` on, up to about `BATCH_BYTES`, checking each one's length
+/// against the plan.
+fn read_batch(store: &BlockStore, blocks: &[PlannedBlock], start: usize) -> Result<Vec<Vec<u8>>, BucketError> {
+    let mut batch = Vec::new();
+    let mut size = 0;
+    for b in &blocks[start..] {
+        if !batch.is_empty() && size >= BATCH_BYTES {
+            break;
+        }
+        let bytes = store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
+        if bytes.len() as u64 != b.len {
+            return Err(BucketError::Incomplete(format!(
+                "block {} is {} bytes but its link's Tsize says {}; the DAG's sizes are wrong",
+                b.cid,
+                bytes.len(),
+                b.len
+            )));
+        }
+        size += bytes.len();
+        batch.push(bytes);
+    }
+    Ok(batch)
+}
+
+/// Bytes of blocks read (and held) at once while exporting; two batches are in memory.
+const BATCH_BYTES: usize = 8 << 20;
 
 /// The two CAR writers, behind one face.
 trait CarSink<W: Write> {
