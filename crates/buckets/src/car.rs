@@ -137,10 +137,11 @@ impl Buckets {
         let root = match report.roots.as_slice() {
             [root] => *root,
             roots => {
-                return Err(BucketError::Incomplete(format!(
-                    "the CARs name {} roots; --bucket mounts exactly one",
-                    roots.len()
-                )));
+                return Err(BucketError::NotOneRoot {
+                    what: "the CARs".into(),
+                    count: roots.len(),
+                    hint: "--bucket mounts exactly one",
+                });
             }
         };
         let mut marker = Marker::new(&self.store);

@@ -187,12 +187,7 @@ fn read_batch(store: &BlockStore, blocks: &[PlannedBlock], start: usize) -> Resu
         }
         let bytes = store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
         if bytes.len() as u64 != b.len {
-            return Err(BucketError::Incomplete(format!(
-                "block {} is {} bytes but its link's Tsize says {}; the DAG's sizes are wrong",
-                b.cid,
-                bytes.len(),
-                b.len
-            )));
+            return Err(BucketError::WrongTsize { cid: b.cid, actual: bytes.len() as u64, planned: b.len });
         }
         size += bytes.len();
         batch.push(bytes);

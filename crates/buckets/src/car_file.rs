@@ -71,11 +71,11 @@ impl IndexedCar {
     pub fn single_root(&self) -> Result<Cid, BucketError> {
         match self.roots.as_slice() {
             [root] => Ok(*root),
-            _ => Err(BucketError::Incomplete(format!(
-                "{} names {} roots; say which one with --root",
-                self.path.display(),
-                self.roots.len()
-            ))),
+            _ => Err(BucketError::NotOneRoot {
+                what: self.path.display().to_string(),
+                count: self.roots.len(),
+                hint: "say which one with --root",
+            }),
         }
     }
 

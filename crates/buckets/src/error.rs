@@ -30,8 +30,13 @@ pub enum BucketError {
     NoSuchSnapshot(String),
     #[error("bucket {bucket:?} is not in snapshot {snapshot}")]
     NotInSnapshot { bucket: String, snapshot: String },
+    /// A DAG lacks blocks (or a gc would be unsafe); the text says which and what to do.
     #[error("{0}")]
     Incomplete(String),
+    #[error("{what} names {count} roots; {hint}")]
+    NotOneRoot { what: String, count: usize, hint: &'static str },
+    #[error("block {cid} is {actual} bytes but its link's Tsize says {planned}; the DAG's sizes are wrong")]
+    WrongTsize { cid: cid::Cid, actual: u64, planned: u64 },
     #[error("{0} is not a directory; only a directory can become a bucket")]
     NotADirectory(cid::Cid),
     #[error("--shard-size {limit} is too small: one block needs a {needed}-byte CAR")]
