@@ -13,13 +13,7 @@ Needs: cargo build --release, GNU time. Shares its 10 x 100,000 home with bench_
 import argparse, json, os, statistics, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_buckets import OURS, gen_100k, home_10x100k, kit, report  # noqa: E402
-
-
-def median_of(runs, fn):
-    os.sync()
-    results = [fn() for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results), results[-1][2]
+from bench_buckets import OURS, gen_100k, home_10x100k, kit, median_of, report  # noqa: E402
 
 
 def main():

@@ -197,15 +197,6 @@ fn dir_data() -> Vec<u8> {
     UnixFsData::new(DataType::Directory).encode()
 }
 
-/// Runs a command that must fail with one line naming `needle`.
-fn fails(kit: &Kit, args: &[&str], needle: &str) {
-    let out = kit.run(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
-    assert!(stderr.contains(needle), "{args:?}: {stderr:?} should mention {needle:?}");
-}
-
 #[test]
 fn bad_cars_fail_with_one_line_and_write_nothing() {
     let kit = Kit::new();
@@ -250,10 +241,10 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     for (what, bytes, needle) in cases {
         let path = dir.path().join(format!("{}.car", what.replace(' ', "-")));
         std::fs::write(&path, bytes).unwrap();
-        fails(&kit, &["car", "import", s(&path), "--bucket", "new"], needle);
-        fails(&kit, &["car", "verify", s(&path)], needle);
+        kit.fails(&["car", "import", s(&path), "--bucket", "new"], needle);
+        kit.fails(&["car", "verify", s(&path)], needle);
         let out = dir.path().join(format!("{what}-out"));
-        fails(&kit, &["car", "unpack", s(&path), "-o", s(&out)], needle);
+        kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], needle);
         assert!(!out.exists(), "{what}: unpack wrote nothing");
         nothing_stored(what);
     }
@@ -263,9 +254,9 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     let path = dir.path().join("dotdot.car");
     car_of(&path, &evil, &[(evil, evil_bytes), (leaf_cid, leaf.clone())]);
     let out = dir.path().join("dotdot-out");
-    fails(&kit, &["car", "unpack", s(&path), "-o", s(&out)], "dotdot-out/../../x: refusing to write outside");
+    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "dotdot-out/../../x: refusing to write outside");
     assert!(!out.exists() && !dir.path().parent().unwrap().join("x").exists());
-    fails(&kit, &["car", "import", s(&path), "--bucket", "evil"], "\"../../x\"");
+    kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "\"../../x\"");
     assert_eq!(kit.ok(&["bucket", "list"]).lines().count(), 1);
 
     // A symlink to a folder outside, and a folder of the same name holding a file to write
@@ -280,10 +271,10 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     let path = dir.path().join("symlink.car");
     car_of(&path, &top, &[(top, top_bytes), (link, link_bytes), (sub, sub_bytes), (leaf_cid, leaf)]);
     let out = dir.path().join("symlink-out");
-    fails(&kit, &["car", "unpack", s(&path), "-o", s(&out)], "same name twice");
+    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "same name twice");
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written through the symlink");
-    fails(&kit, &["car", "import", s(&path), "--bucket", "evil"], "twice");
+    kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "twice");
     // The good CAR still imports.
     kit.ok(&["car", "import", s(&good), "--bucket", "fine"]);
     assert_eq!(kit.ok(&["bucket", "files", "fine"]).lines().count(), 1);
@@ -307,10 +298,10 @@ fn a_damaged_block_is_caught_by_export_verify_or_by_any_reader() {
     }
     let out = tempfile::tempdir().unwrap();
     let car = out.path().join("d.car");
-    fails(&kit, &["bucket", "export-car", "d", "-o", s(&car), "--verify"], "does not match its hash");
+    kit.fails(&["bucket", "export-car", "d", "-o", s(&car), "--verify"], "does not match its hash");
     assert!(!car.exists(), "nothing is left under the name asked for");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no temp file either");
     // Trusting the store, the export goes out, and the first reader refuses it.
     kit.ok(&["bucket", "export-car", "d", "-o", s(&car)]);
-    fails(&kit, &["car", "verify", s(&car)], "does not match");
+    kit.fails(&["car", "verify", s(&car)], "does not match");
 }

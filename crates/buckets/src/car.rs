@@ -12,7 +12,7 @@ use ipfs_kit_unixfs::{BlockSink, DagReader, EntryKind};
 use crate::buckets::{Buckets, Change, ensure_dir_chain};
 use crate::car_export::{CarPlan, plan};
 use crate::catalog::{self, EntryRow};
-use crate::dag::{Marker, node_tsize, tree_rows};
+use crate::dag::{Marker, link_tsize, stat, tree_rows};
 use crate::error::BucketError;
 use crate::index::PathRange;
 use crate::manifest;
@@ -178,30 +178,13 @@ impl Buckets {
         if catalog::bucket(&self.db, name)?.is_none() {
             self.create(name, "unixfs-v1-2025")?;
         }
-        let reader = DagReader::new(&self.store);
-        let kind = reader.entry_kind(root)?;
-        let own_tsize = if root.codec() == ipfs_kit_unixfs::block::RAW {
-            reader.block(root)?.len() as u64
-        } else {
-            node_tsize(&self.store, root)?
-        };
+        let own_tsize = link_tsize(&self.store, root)?;
+        let (kind, size) = stat(&DagReader::new(&self.store), root, own_tsize)?;
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::new();
         if kind == EntryKind::Directory {
             rows = tree_rows(&self.store, root, &std::collections::HashMap::new(), &now, 0)?;
         }
-        let size = match kind {
-            EntryKind::File if root.codec() == ipfs_kit_unixfs::block::RAW => own_tsize,
-            EntryKind::File => {
-                let (node, _) = reader.pb_node(root)?;
-                let data = node.data.unwrap_or_default();
-                ipfs_kit_unixfs::data::UnixFsData::decode(&data)
-                    .map_err(|source| ipfs_kit_unixfs::ReadError::Decode { cid: *root, source })?
-                    .filesize
-                    .unwrap_or(0)
-            }
-            _ => 0,
-        };
         let own = EntryRow {
             path: path.clone(),
             kind,

@@ -160,7 +160,6 @@ impl Buckets {
                 }
             }
         }
-        let reader_store = &self.store;
         for record in &records {
             let id = &record.snapshot_id;
             if record.manifest_hash != crate::cids::base58btc(&record.manifest_cid()) {
@@ -170,7 +169,7 @@ impl Buckets {
                 );
             }
             let global = record.global_cid()?;
-            let mut marker = Marker::new(reader_store);
+            let mut marker = Marker::new(&self.store);
             marker.mark(&global)?;
             if let Ok(cid) = Cid::try_from(record.manifest_hash.as_str()) {
                 marker.mark(&cid)?;

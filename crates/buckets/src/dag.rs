@@ -55,7 +55,7 @@ impl<'s> Marker<'s> {
             let bytes = match reader.block(&cid) {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    self.bad.push(bad_block(cid, err)?);
+                    self.bad.push(bad_block(cid, err));
                     continue;
                 }
             };
@@ -68,15 +68,15 @@ impl<'s> Marker<'s> {
     }
 }
 
-/// Turns a read failure into a finding; errors of the store itself stay errors.
-fn bad_block(cid: Cid, err: ReadError) -> Result<BadBlock, BucketError> {
+/// Turns a read failure into a finding.
+fn bad_block(cid: Cid, err: ReadError) -> BadBlock {
     let problem = match err {
         ReadError::MissingBlock { .. } => "missing".to_owned(),
         ReadError::HashMismatch { .. } => "its bytes do not match its CID".to_owned(),
         ReadError::Source { source, .. } => format!("unreadable: {source}"),
         other => other.to_string(),
     };
-    Ok(BadBlock { cid, problem })
+    BadBlock { cid, problem }
 }
 
 /// The entry rows (directories, files, symlinks) of the directory DAG at `root`, in no
@@ -135,7 +135,7 @@ pub fn tree_rows(
 }
 
 /// An entry's kind and file size. A raw block is a one-block file whose size is its `Tsize`.
-fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64), BucketError> {
+pub(crate) fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64), BucketError> {
     if cid.codec() == RAW {
         return Ok((EntryKind::File, tsize));
     }
@@ -149,6 +149,15 @@ fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64
             (EntryKind::File, msg.filesize.unwrap_or(0))
         }
     })
+}
+
+/// The `Tsize` a link to `cid` carries: a raw block's length, or a dag-pb node's block plus its
+/// links' sizes.
+pub fn link_tsize(store: &BlockStore, cid: &Cid) -> Result<u64, BucketError> {
+    if cid.codec() == RAW {
+        return Ok(DagReader::new(store).block(cid)?.len() as u64);
+    }
+    node_tsize(store, cid)
 }
 
 /// The `Tsize` a link to the dag-pb node `cid` carries: its block plus its links' sizes.

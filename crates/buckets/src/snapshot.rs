@@ -21,7 +21,7 @@ use ipfs_kit_unixfs::{BlockSink, BlockSource, DagReader, Node, Profile};
 use crate::buckets::{Buckets, crash_point};
 use crate::catalog;
 use crate::cids::base58btc;
-use crate::dag::node_tsize;
+use crate::dag::link_tsize;
 use crate::error::BucketError;
 use crate::manifest::{self, BucketRecord, FORMAT, FORMAT_VERSION, META_DIR, SnapshotRecord};
 use crate::time::now_rfc3339;
@@ -83,15 +83,6 @@ fn global_directory(records: &BTreeMap<String, BucketRecord>, sink: &mut dyn Blo
     Ok(build_directory(roots, &profile, sink)?)
 }
 
-/// The `Tsize` of a link to `cid`: a raw block's length, or a dag-pb node's cumulative size.
-fn link_tsize(buckets: &Buckets, cid: &Cid) -> Result<u64, BucketError> {
-    if cid.codec() == RAW {
-        let block = DagReader::new(&buckets.store).block(cid)?;
-        return Ok(block.len() as u64);
-    }
-    node_tsize(&buckets.store, cid)
-}
-
 impl Buckets {
     /// Snapshots `names` (every bucket when empty). Buckets not named keep the state the
     /// previous snapshot recorded for them, so every snapshot shows the whole home.
@@ -119,7 +110,7 @@ impl Buckets {
             }
             let bucket = catalog::require_bucket(&self.db, &name)?;
             let (index, index_tsize) = match catalog::index_cid(&self.db, &name)? {
-                Some(cid) if self.store.has(&cid)? => (cid, link_tsize(self, &cid)?),
+                Some(cid) if self.store.has(&cid)? => (cid, link_tsize(&self.store, &cid)?),
                 _ => {
                     let path = self.home.index_path(&name);
                     let mut file = std::fs::File::open(&path).map_err(BucketError::io(&path))?;
@@ -340,8 +331,7 @@ impl BlockSource for WithBlocks<'_> {
     }
 }
 
-/// Lists the buckets a global snapshot directory holds, with their roots (for tests and
-/// `restore --from-cid`).
+/// Lists the buckets a global snapshot directory holds, with their roots (for `check`).
 pub fn global_entries(store: &dyn BlockSource, global: &Cid) -> Result<HashMap<String, Cid>, BucketError> {
     Ok(DagReader::new(store)
         .list(global)?
