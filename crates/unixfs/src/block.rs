@@ -53,6 +53,13 @@ pub trait BlockSink {
 pub trait BlockSource {
     /// The block's bytes, or `None` if this source does not have it.
     fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The block's length, or `None` if this source does not have it. Sources that know
+    /// lengths without reading (a store's index, a CAR's) override this, so checking a raw
+    /// leaf's size does not read the leaf.
+    fn block_len(&self, cid: &Cid) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.get(cid)?.map(|b| b.len() as u64))
+    }
 }
 
 /// A sink that keeps nothing: hashing only.

@@ -95,3 +95,24 @@ pub enum ProfileError {
     #[error("bad CID version {0}: expected 0 or 1")]
     BadCidVersion(u64),
 }
+
+/// Why a UnixFS tree from an untrusted source was refused before anything used it. Each names
+/// the path (control characters escaped) and, where one block is at fault, its CID.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreeError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("the DAG under {root} describes more than {limit} entries (raise --max-entries to accept it)")]
+    TooManyEntries { root: Cid, limit: u64 },
+    #[error("the DAG under {root} holds more than {limit} bytes of paths (raise --max-entries to accept it)")]
+    TooManyPathBytes { root: Cid, limit: u64 },
+    #[error("{path:?}: directories nested deeper than {limit} levels")]
+    TooDeep { path: String, limit: usize },
+    #[error("{path:?}: a path longer than {limit} bytes")]
+    PathTooLong { path: String, limit: usize },
+    #[error("{path:?}: {reason}")]
+    BadName { path: String, reason: &'static str },
+    #[error("{path:?} (block {cid}): {reason}")]
+    Malformed { path: String, cid: Cid, reason: String },
+}

@@ -14,16 +14,19 @@ pub mod error;
 pub mod file;
 pub mod hamt;
 pub mod import;
+pub mod name;
 pub mod pb;
 pub mod profile;
 pub mod reader;
+pub mod validate;
 pub mod varint;
 
 pub use block::{BlockSink, BlockSource, MemoryBlocks, NullSink};
-pub use error::{DecodeError, ImportError, ProfileError, ReadError};
+pub use error::{DecodeError, ImportError, ProfileError, ReadError, TreeError};
 pub use file::Node;
 pub use import::{
     EntryKind, ImportObserver, ImportOptions, Imported, ImportedEntry, Quiet, import_path, import_path_observed,
 };
 pub use profile::{Overrides, Profile, ShardRule};
 pub use reader::DagReader;
+pub use validate::{TreeLimits, TreeSummary, check_tree};
