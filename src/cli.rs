@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cidfmt::CidBase;
+
 #[derive(Debug, Parser)]
 #[command(name = "ipfs-kit", version, about = "Content-addressed buckets with real IPFS CIDs")]
 pub struct Cli {
@@ -14,6 +16,10 @@ pub struct Cli {
     /// Seconds to wait for another writer's lock before giving up.
     #[arg(long, global = true, default_value_t = 300, value_name = "SECS")]
     pub lock_wait: u64,
+    /// The most entries a DAG from elsewhere (a CAR, a CID to restore) may describe
+    /// [default: 1000000]; depth (1024), path (4096 bytes) and name (255 bytes) limits are fixed.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_entries: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -272,6 +278,9 @@ pub enum CarCommand {
         /// Path inside the bucket to mount the root at (creates the bucket if needed).
         #[arg(long, requires = "bucket")]
         to: Option<String>,
+        /// Replace what is at --to already (without it an existing path is refused).
+        #[arg(long, requires = "to")]
+        replace: bool,
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
@@ -346,8 +355,8 @@ pub struct OutputArgs {
     #[arg(long)]
     pub json: bool,
     /// Multibase for printed CIDs (default: base32 for CIDv1, Qm… for CIDv0).
-    #[arg(long)]
-    pub cid_base: Option<String>,
+    #[arg(long, value_name = "BASE", value_parser = CidBase::parse)]
+    pub cid_base: Option<CidBase>,
 }
 
 /// The settings that decide CIDs: a profile and explicit overrides.
@@ -382,8 +391,8 @@ pub struct HashArgs {
     pub json: bool,
     /// Multibase for printed CIDs: base32 (the default for CIDv1), base58btc (zdj7W…, and the
     /// Qm… form for CIDv0), base36, base16, base64, …
-    #[arg(long)]
-    pub cid_base: Option<String>,
+    #[arg(long, value_name = "BASE", value_parser = CidBase::parse)]
+    pub cid_base: Option<CidBase>,
     /// Files, directories or symlinks to hash.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,

@@ -11,7 +11,19 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        // Help and --version go to stdout as clap prints them; a usage error is one line.
+        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) => {
+            // The message is the first paragraph (a list of missing arguments included).
+            let text = err.to_string();
+            let message: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let message = message.join(" ");
+            eprintln!("ipfs-kit: {} (see --help)", message.strip_prefix("error: ").unwrap_or(&message));
+            return ExitCode::from(2);
+        }
+    };
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,

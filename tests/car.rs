@@ -254,7 +254,7 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     let path = dir.path().join("dotdot.car");
     car_of(&path, &evil, &[(evil, evil_bytes), (leaf_cid, leaf.clone())]);
     let out = dir.path().join("dotdot-out");
-    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "dotdot-out/../../x: refusing to write outside");
+    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "\"../../x\": '/' in a name (nothing was written)");
     assert!(!out.exists() && !dir.path().parent().unwrap().join("x").exists());
     kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "\"../../x\"");
     assert_eq!(kit.ok(&["bucket", "list"]).lines().count(), 1);
@@ -271,7 +271,7 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     let path = dir.path().join("symlink.car");
     car_of(&path, &top, &[(top, top_bytes), (link, link_bytes), (sub, sub_bytes), (leaf_cid, leaf)]);
     let out = dir.path().join("symlink-out");
-    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "same name twice");
+    kit.fails(&["car", "unpack", s(&path), "-o", s(&out)], "lists this name twice");
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written through the symlink");
     kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "twice");

@@ -3,11 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use cid::Cid;
+use ipfs_kit_buckets::car::Mount;
 use ipfs_kit_buckets::car_file::IndexedCar;
-use ipfs_kit_buckets::dag::tree_rows;
-use ipfs_kit_unixfs::{DagReader, EntryKind};
+use ipfs_kit_buckets::dag::stat;
+use ipfs_kit_unixfs::block::{DAG_PB, RAW};
+use ipfs_kit_unixfs::name::escape_controls;
+use ipfs_kit_unixfs::{DagReader, EntryKind, check_tree};
 use serde_json::json;
 
 use super::Context;
@@ -16,8 +19,8 @@ use crate::cli::CarCommand;
 
 pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
     match cmd {
-        CarCommand::Import { files, bucket, to, json } => {
-            let mount = bucket.as_deref().map(|b| (b, to.as_deref()));
+        CarCommand::Import { files, bucket, to, replace, json } => {
+            let mount = bucket.as_deref().map(|bucket| Mount { bucket, at: to.as_deref(), replace });
             let report = ctx.open("ipfs-kit car import")?.import_cars(&files, mount)?;
             if json {
                 let roots: Vec<String> = report.roots.iter().map(Cid::to_string).collect();
@@ -48,12 +51,13 @@ pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
             }
             Ok(())
         }
-        CarCommand::Verify { file, json } => verify(&file, json),
+        CarCommand::Verify { file, json } => verify(ctx, &file, json),
         CarCommand::Ls { file, root, out } => {
-            ls(&file, root.as_deref(), CidBase::parse_flag(out.cid_base.as_deref())?, out.json)
+            let base = out.cid_base.unwrap_or_default();
+            ls(ctx, &file, root.as_deref(), base, out.json)
         }
         CarCommand::Roots { file, out } => {
-            let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+            let base = out.cid_base.unwrap_or_default();
             let car = IndexedCar::open(&file)?;
             if out.json {
                 let roots: Vec<String> = car.roots.iter().map(|r| base.format(r)).collect();
@@ -65,7 +69,7 @@ pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
             }
             Ok(())
         }
-        CarCommand::Unpack { file, output, root } => unpack(&file, &output, root.as_deref()),
+        CarCommand::Unpack { file, output, root } => unpack(ctx, &file, &output, root.as_deref()),
     }
 }
 
@@ -82,7 +86,7 @@ fn pick_root(car: &IndexedCar, root: Option<&str>) -> Result<Cid> {
     }
 }
 
-fn verify(file: &Path, json: bool) -> Result<()> {
+fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
     let car = IndexedCar::open(file)?;
     let mut faults = Vec::new();
     let mut missing = Vec::new();
@@ -92,9 +96,16 @@ fn verify(file: &Path, json: bool) -> Result<()> {
     for root in &car.roots {
         if !car.has(root) {
             faults.push(format!("root {root} is not in the CAR"));
-        } else {
-            missing.extend(car.missing_under(root)?);
+            continue;
         }
+        let under = car.missing_under(root)?;
+        // A complete UnixFS DAG must also be one that ipfs-kit can list, mount and unpack.
+        if under.is_empty() && matches!(root.codec(), DAG_PB | RAW) {
+            if let Err(err) = check_tree(&car, root, &ctx.limits) {
+                faults.push(format!("root {root}: {err}"));
+            }
+        }
+        missing.extend(under);
     }
     let version = match car.version {
         ipfs_kit_car::CarVersion::V1 => 1,
@@ -133,7 +144,7 @@ fn verify(file: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn ls(file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> {
+fn ls(ctx: &Context, file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> {
     let car = IndexedCar::open(file)?;
     let root = pick_root(&car, root)?;
     let reader = DagReader::new(&car);
@@ -142,22 +153,34 @@ fn ls(file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> 
         writeln!(stdout, "{}", base.format(&root))?;
         return Ok(());
     }
-    let mut rows = tree_rows(&car, &root, &Default::default(), "", 0)?;
-    rows.sort_by(|a, b| a.path.cmp(&b.path));
-    for row in rows {
-        let slash = if row.kind == EntryKind::Directory { "/" } else { "" };
+    // The whole tree is bounded and checked first, so the listing below cannot run away.
+    check_tree(&car, &root, &ctx.limits).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    // Depth-first in name order, each entry printed as it is reached: nothing is buffered
+    // beyond one listing per open directory.
+    let mut stack = vec![(String::new(), reader.list(&root)?.into_iter())];
+    while let Some((dir, entries)) = stack.last_mut() {
+        let Some(entry) = entries.next() else {
+            stack.pop();
+            continue;
+        };
+        let path = if dir.is_empty() { entry.name.clone() } else { format!("{dir}/{}", entry.name) };
+        let (kind, size) = stat(&reader, &entry.cid, entry.tsize.unwrap_or(0))?;
         if json {
-            let value =
-                json!({"path": row.path, "type": row.kind.as_str(), "cid": base.format(&row.cid), "size": row.size});
+            let value = json!({"path": path, "type": kind.as_str(), "cid": base.format(&entry.cid), "size": size});
             writeln!(stdout, "{value}")?;
         } else {
-            writeln!(stdout, "{}\t{}\t{}{slash}", base.format(&row.cid), row.size, row.path)?;
+            let slash = if kind == EntryKind::Directory { "/" } else { "" };
+            writeln!(stdout, "{}\t{}\t{}{slash}", base.format(&entry.cid), size, escape_controls(&path))?;
+        }
+        if kind == EntryKind::Directory {
+            let listing = reader.list(&entry.cid)?;
+            stack.push((path, listing.into_iter()));
         }
     }
     Ok(())
 }
 
-fn unpack(file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
+fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
     if output.symlink_metadata().is_ok() {
         bail!("{}: already exists; unpack writes a new folder", output.display());
     }
@@ -171,20 +194,31 @@ fn unpack(file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
             missing.len()
         );
     }
+    if DagReader::new(&car).entry_kind(&root)? == EntryKind::Symlink {
+        bail!(
+            "{}: the root {root} is a symlink; unpack writes files and folders, not a link to somewhere else \
+             (nothing was written)",
+            file.display()
+        );
+    }
     // Built in a temporary sibling and renamed into place, so OUT appears whole or not at all.
     let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = parent.join(format!(".ipfs-kit-unpack-{}", std::process::id()));
-    match ipfs_kit_buckets::export::export(&DagReader::new(&car), &root, &tmp) {
+    match ipfs_kit_buckets::export::export(&car, &root, &tmp, &ctx.limits) {
         Ok(bytes) => {
-            std::fs::rename(&tmp, output)?;
+            std::fs::rename(&tmp, output).with_context(|| output.display().to_string())?;
             eprintln!("unpacked {root} to {} ({bytes} bytes of files)", output.display());
             Ok(())
         }
         Err(err) => {
             let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
-            // Name the folder the user asked for, not our temporary one.
-            let message = err.to_string().replace(&tmp.display().to_string(), &output.display().to_string());
-            bail!(message)
+            // The whole cause chain ("File name too long", "No space left on device"), naming
+            // the folder the user asked for, not our temporary one.
+            let message = format!("{:#}", anyhow::Error::from(err));
+            bail!(
+                "{} (nothing was written)",
+                message.replace(&tmp.display().to_string(), &output.display().to_string())
+            )
         }
     }
 }

@@ -6,12 +6,11 @@ use anyhow::Result;
 use ipfs_kit_unixfs::block::CountingSink;
 use ipfs_kit_unixfs::{ImportOptions, NullSink, import_path};
 
-use crate::cidfmt::CidBase;
 use crate::cli::HashArgs;
 
 pub fn run(args: HashArgs) -> Result<()> {
     let profile = super::profile_from(&args.profile)?;
-    let base = CidBase::parse_flag(args.cid_base.as_deref())?;
+    let base = args.cid_base.unwrap_or_default();
     let options = ImportOptions { hidden: args.hidden, ..ImportOptions::default() };
     let mut out = std::io::stdout().lock();
     for path in &args.paths {

@@ -15,10 +15,12 @@ use anyhow::Result;
 use ipfs_kit_buckets::{Buckets, Home, Waiting};
 
 use crate::cli::{Cli, Command, ProfileArgs, SnapshotsCommand};
-use ipfs_kit_unixfs::{Overrides, Profile};
+use ipfs_kit_unixfs::{Overrides, Profile, TreeLimits};
 
 pub fn run(cli: Cli) -> Result<()> {
-    let ctx = Context { home: Home::resolve(cli.home.as_deref()), lock_wait: Duration::from_secs(cli.lock_wait) };
+    let limits = cli.max_entries.map_or_else(TreeLimits::default, TreeLimits::with_max_entries);
+    let ctx =
+        Context { home: Home::resolve(cli.home.as_deref()), lock_wait: Duration::from_secs(cli.lock_wait), limits };
     match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<()> {
 pub(crate) struct Context {
     pub home: Home,
     pub lock_wait: Duration,
+    /// Bounds on DAGs from elsewhere (`--max-entries`).
+    pub limits: TreeLimits,
 }
 
 impl Context {
@@ -47,6 +51,7 @@ impl Context {
             Waiting::Writers => eprintln!("ipfs-kit: waiting for commands that are writing blocks to finish"),
         });
         buckets.set_lock_policy(self.lock_wait, command, on_wait);
+        buckets.set_limits(self.limits);
         buckets.repair_indexes()?;
         buckets.repair_manifest()?;
         Ok(buckets)

@@ -127,6 +127,7 @@ struct PackUse {
     live: HashMap<u64, Vec<u8>>,
     live_bytes: u64,
     dead: Vec<Vec<u8>>,
+    dead_bytes: u64,
 }
 
 impl BlockStore {
@@ -183,6 +184,7 @@ impl BlockStore {
                     usage.live_bytes += len;
                 } else {
                     usage.dead.push(mh);
+                    usage.dead_bytes += len;
                 }
             }
         }
@@ -207,11 +209,12 @@ impl BlockStore {
                 rewrite.push(*id);
             }
         }
-        // Dead bytes: what the blocks occupied, measured as pack bytes that go away.
+        // Freed bytes are pack bytes that go away (record framing included); dead bytes are
+        // the dead blocks' own lengths, so "0 blocks" never comes with a byte count.
         for id in remove.iter().chain(&rewrite) {
             report.freed_bytes += packs[id].size;
         }
-        report.dead_bytes = packs.values().map(|p| p.size.saturating_sub(p.live_bytes)).sum();
+        report.dead_bytes = packs.values().map(|p| p.dead_bytes).sum();
         report.packs_removed = remove.len() as u64;
         report.packs_rewritten = rewrite.len() as u64;
         report.moved_bytes = rewrite.iter().map(|id| packs[id].live_bytes).sum();

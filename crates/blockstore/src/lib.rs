@@ -8,11 +8,14 @@
 pub mod error;
 pub mod gc;
 pub mod gc_lock;
+pub mod health;
 pub mod lock;
 pub mod store;
+pub mod time;
 
 pub use error::StoreError;
 pub use gc::{BlockFault, SweepReport};
 pub use gc_lock::{BlockPin, CollectLock};
+pub use health::PackFault;
 pub use lock::{LockHolder, LockState, WriterLock};
 pub use store::{BlockStore, CommitStats, PackWriter, open_sqlite, sync_dir};

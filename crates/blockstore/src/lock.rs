@@ -47,9 +47,21 @@ impl LockHolder {
     }
 }
 
+impl LockHolder {
+    /// A holder that has taken the OS lock but not written its record yet (or wrote garbage):
+    /// we know someone holds it, not who.
+    fn unknown() -> Self {
+        LockHolder { pid: 0, host: String::new(), command: String::new(), since: 0 }
+    }
+}
+
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pid {} on {} ({}) since {}", self.pid, self.host, self.command, self.since)
+        if self.pid == 0 {
+            return write!(f, "another process (its lock record is not written yet)");
+        }
+        let since = crate::time::describe_instant(self.since);
+        write!(f, "pid {} on {} ({}) since {since}", self.pid, self.host, self.command)
     }
 }
 
@@ -89,7 +101,7 @@ impl WriterLock {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = read_record(&mut file).unwrap_or_else(|| LockHolder::current("unknown"));
+                    let holder = read_record(&mut file).unwrap_or_else(|| LockHolder::unknown());
                     if Instant::now() >= deadline {
                         return Err(StoreError::Locked { holder });
                     }
@@ -123,7 +135,7 @@ impl WriterLock {
         match file.try_lock() {
             Ok(()) => Ok(record.map_or(LockState::Free, LockState::Stale)),
             Err(std::fs::TryLockError::WouldBlock) => {
-                Ok(LockState::Held(record.unwrap_or_else(|| LockHolder::current("unknown"))))
+                Ok(LockState::Held(record.unwrap_or_else(|| LockHolder::unknown())))
             }
             Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
         }
@@ -152,6 +164,20 @@ fn hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_holder_without_a_record_is_not_named_as_ourselves() {
+        let dir = std::env::temp_dir().join(format!("ipfs-kit-lock-norecord-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lock");
+        let holder = OpenOptions::new().write(true).create(true).truncate(true).open(&path).unwrap();
+        holder.lock().unwrap();
+        let err = WriterLock::acquire(&path, "second", Duration::from_millis(30), &mut |_| {}).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("another process") && !text.contains(&std::process::id().to_string()), "{text}");
+        drop(holder);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn second_holder_in_process_sees_the_first() {

@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cid::Cid;
@@ -54,6 +54,18 @@ pub struct BlockStore {
     dir: PathBuf,
     pub(crate) db: Mutex<Connection>,
     pub(crate) open_packs: Mutex<HashMap<i64, Arc<File>>>,
+    /// Packs missing or short on disk, by id, with their usable length (`health`).
+    pub(crate) damaged: OnceLock<HashMap<i64, u64>>,
+}
+
+/// What the index says of a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowState {
+    Absent,
+    Readable,
+    /// Indexed in a pack that is missing or too short: as good as absent, but the row must be
+    /// replaced, not ignored, when the block is stored again.
+    Lost,
 }
 
 /// Counts from a commit.
@@ -69,25 +81,48 @@ impl BlockStore {
         let packs = dir.join("packs");
         std::fs::create_dir_all(&packs).map_err(|source| StoreError::Io { path: packs.clone(), source })?;
         let db = open_index(&dir.join("blocks.sqlite"))?;
-        Ok(BlockStore { dir: dir.to_owned(), db: Mutex::new(db), open_packs: Mutex::new(HashMap::new()) })
+        Ok(BlockStore {
+            dir: dir.to_owned(),
+            db: Mutex::new(db),
+            open_packs: Mutex::new(HashMap::new()),
+            damaged: OnceLock::new(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Whether the block is stored.
+    /// Whether the block is stored and its pack still holds its bytes.
     pub fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        let db = self.db.lock().expect("index lock");
-        let mut stmt = db.prepare_cached("SELECT 1 FROM blocks WHERE mh = ?1")?;
-        Ok(stmt.exists([cid.hash().to_bytes()])?)
+        Ok(self.row_state(&cid.hash().to_bytes())? == RowState::Readable)
     }
 
-    /// The block's length, without reading it.
+    /// Whether the index has a row for `mh`, and whether its pack still holds the bytes.
+    pub(crate) fn row_state(&self, mh: &[u8]) -> Result<RowState, StoreError> {
+        let row: Option<(i64, u64)> = {
+            let db = self.db.lock().expect("index lock");
+            let mut stmt = db.prepare_cached("SELECT pack, offset + len FROM blocks WHERE mh = ?1")?;
+            stmt.query_row([mh], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+        };
+        Ok(match row {
+            None => RowState::Absent,
+            Some((pack, end)) if self.readable(pack, end)? => RowState::Readable,
+            Some(_) => RowState::Lost,
+        })
+    }
+
+    /// The block's length, without reading it (`None` when it is absent or its pack lost it).
     pub fn block_len(&self, cid: &Cid) -> Result<Option<u64>, StoreError> {
-        let db = self.db.lock().expect("index lock");
-        let mut stmt = db.prepare_cached("SELECT len FROM blocks WHERE mh = ?1")?;
-        Ok(stmt.query_row([cid.hash().to_bytes()], |r| r.get(0)).optional()?)
+        let row: Option<(i64, u64, u64)> = {
+            let db = self.db.lock().expect("index lock");
+            let mut stmt = db.prepare_cached("SELECT pack, offset, len FROM blocks WHERE mh = ?1")?;
+            stmt.query_row([cid.hash().to_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?
+        };
+        match row {
+            Some((pack, offset, len)) if self.readable(pack, offset + len)? => Ok(Some(len)),
+            _ => Ok(None),
+        }
     }
 
     /// The block's bytes, unverified (readers check them against the CID).
@@ -117,6 +152,10 @@ impl BlockStore {
         let Some((pack, name, offset, len)) = location else {
             return Ok(None);
         };
+        if !self.readable(pack, offset + len)? {
+            // Its pack was missing or short when this store opened: the bytes are gone.
+            return Ok(None);
+        }
         let file = self.pack_file(pack, &name, cid)?;
         let mut buf = vec![0u8; len as usize];
         file.read_exact_at(&mut buf, offset)
@@ -165,6 +204,7 @@ impl BlockStore {
             current: None,
             sealed: Vec::new(),
             seen: HashSet::new(),
+            replacing: HashSet::new(),
             stats: CommitStats::default(),
         }
     }
@@ -179,6 +219,10 @@ impl BlockStore {
 impl BlockSource for BlockStore {
     fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(self.get_block(cid)?)
+    }
+
+    fn block_len(&self, cid: &Cid) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(BlockStore::block_len(self, cid)?)
     }
 }
 
@@ -214,6 +258,8 @@ pub struct PackWriter<'s> {
     current: Option<OpenPack>,
     sealed: Vec<OpenPack>,
     seen: HashSet<Vec<u8>>,
+    /// Blocks stored again over rows whose pack lost them.
+    replacing: HashSet<Vec<u8>>,
     stats: CommitStats,
 }
 
@@ -266,8 +312,11 @@ impl PackWriter<'_> {
             let pack_id = pack.register(&tx)?;
             let mut insert =
                 tx.prepare_cached("INSERT OR IGNORE INTO blocks (mh, pack, offset, len) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut replace =
+                tx.prepare_cached("INSERT OR REPLACE INTO blocks (mh, pack, offset, len) VALUES (?1, ?2, ?3, ?4)")?;
             for (mh, offset, len) in &pack.records {
-                insert.execute(params![mh, pack_id, offset, len])?;
+                let stmt = if self.replacing.contains(mh) { &mut replace } else { &mut insert };
+                stmt.execute(params![mh, pack_id, offset, len])?;
             }
         }
         tx.commit()?;
@@ -331,13 +380,13 @@ impl BlockSink for PackWriter<'_> {
         if self.seen.contains(&mh) {
             return Ok(());
         }
-        let known = {
-            let db = self.store.db.lock().expect("index lock");
-            let mut stmt = db.prepare_cached("SELECT 1 FROM blocks WHERE mh = ?1").map_err(StoreError::from)?;
-            stmt.exists([&mh]).map_err(StoreError::from)?
-        };
-        if !known {
-            self.append(mh.clone(), cid, bytes)?;
+        match self.store.row_state(&mh)? {
+            RowState::Readable => {}
+            RowState::Absent => self.append(mh.clone(), cid, bytes)?,
+            RowState::Lost => {
+                self.append(mh.clone(), cid, bytes)?;
+                self.replacing.insert(mh.clone());
+            }
         }
         self.seen.insert(mh);
         Ok(())

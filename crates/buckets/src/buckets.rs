@@ -20,7 +20,9 @@ use cid::Cid;
 use ipfs_kit_blockstore::{BlockPin, BlockStore, CollectLock, LockHolder, WriterLock};
 use ipfs_kit_unixfs::dir::build_directory;
 use ipfs_kit_unixfs::reader::DagReader;
-use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportOptions, ImportedEntry, Profile, import_path_observed};
+use ipfs_kit_unixfs::{
+    EntryKind, ImportObserver, ImportOptions, ImportedEntry, Profile, TreeLimits, import_path_observed,
+};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::catalog::{self, BucketRow, EntryRow};
@@ -68,6 +70,8 @@ pub struct Buckets {
     lock_wait: Duration,
     command: String,
     on_wait: Box<dyn FnMut(&Waiting<'_>)>,
+    /// Bounds on DAGs from elsewhere (imports, restores, listings, exports).
+    pub(crate) limits: TreeLimits,
 }
 
 /// What a command is waiting for, so the CLI can say so.
@@ -94,6 +98,7 @@ impl Buckets {
             lock_wait: Duration::from_secs(300),
             command: "ipfs-kit".into(),
             on_wait: Box::new(|_| {}),
+            limits: TreeLimits::default(),
         })
     }
 
@@ -103,6 +108,15 @@ impl Buckets {
         self.lock_wait = wait;
         self.command = command.to_owned();
         self.on_wait = on_wait;
+    }
+
+    /// The bounds every DAG from elsewhere must keep (docs/design.md, "Limits on untrusted DAGs").
+    pub fn set_limits(&mut self, limits: TreeLimits) {
+        self.limits = limits;
+    }
+
+    pub fn limits(&self) -> &TreeLimits {
+        &self.limits
     }
 
     pub fn home(&self) -> &Home {
@@ -187,7 +201,7 @@ impl Buckets {
         let bucket = catalog::require_bucket(&self.db, name)?;
         let profile = bucket_profile(&bucket.profile)?;
         let dest = normalize_path(to)?;
-        let options = ImportOptions { hidden, content_digest: true };
+        let options = ImportOptions { hidden, content_digest: true, strict_names: true };
         let _pin = self.pin()?;
         let mut writer = self.store.writer();
         let mut imports = Vec::new();
@@ -337,11 +351,14 @@ impl Buckets {
     pub fn get(&mut self, name: &str, path: &str, out: &Path) -> Result<u64, BucketError> {
         let entry = self.entry(name, path)?;
         if out.symlink_metadata().is_ok() {
-            return Err(BucketError::UnsafeOutput { path: out.display().to_string(), reason: "it already exists" });
+            return Err(BucketError::BadExport {
+                path: out.display().to_string(),
+                reason: "already exists; get writes a new file or folder",
+            });
         }
         let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = parent.join(format!(".ipfs-kit-get-{}", std::process::id()));
-        let result = crate::export::export(&DagReader::new(&self.store), &entry.cid, &tmp);
+        let result = crate::export::export(&self.store, &entry.cid, &tmp, &self.limits);
         match result {
             Ok(bytes) => {
                 std::fs::rename(&tmp, out).map_err(BucketError::io(out))?;

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use cid::Cid;
 use ipfs_kit_car::{CarReader, Limits};
-use ipfs_kit_unixfs::{BlockSink, DagReader, EntryKind};
+use ipfs_kit_unixfs::{BlockSink, DagReader, EntryKind, ReadError, TreeError, check_tree};
 
 use crate::buckets::{Buckets, Change, ensure_dir_chain};
 use crate::car_export::{CarPlan, plan};
+use crate::car_file::StagedCars;
 use crate::catalog::{self, EntryRow};
 use crate::dag::{Marker, link_tsize, stat, tree_rows};
 use crate::error::BucketError;
@@ -39,6 +40,16 @@ pub struct ExportOptions<'a> {
     pub v2: bool,
     /// Hash every block against its CID while writing.
     pub verify: bool,
+}
+
+/// Where `car import` mounts the CARs' root.
+#[derive(Debug, Clone, Copy)]
+pub struct Mount<'a> {
+    pub bucket: &'a str,
+    /// A path inside the bucket; `None` mounts the root as the whole bucket.
+    pub at: Option<&'a str>,
+    /// Replace what is at `at` already.
+    pub replace: bool,
 }
 
 /// What `car import` did.
@@ -103,22 +114,27 @@ impl Buckets {
     }
 
     /// Imports every block of the CAR files (all or nothing: one commit), checking each
-    /// against its CID. With `mount`, the CARs' one root becomes bucket `.0` (when `.1` is
-    /// `None`, like `restore --from-cid`) or the entry at path `.1` inside it.
-    pub fn import_cars(
-        &mut self,
-        paths: &[PathBuf],
-        mount: Option<(&str, Option<&str>)>,
-    ) -> Result<CarImportReport, BucketError> {
-        if let Some((bucket, _)) = mount {
-            crate::names::check_bucket_name(bucket)?;
+    /// against its CID. With `mount`, the CARs' one root is checked first (complete, within
+    /// the tree limits, structurally sound) against the staged blocks and the store, so a
+    /// refused DAG stores nothing; it then becomes the bucket (like `restore --from-cid`) or the
+    /// entry at `mount.at` inside it.
+    pub fn import_cars(&mut self, paths: &[PathBuf], mount: Option<Mount<'_>>) -> Result<CarImportReport, BucketError> {
+        if let Some(m) = &mount {
+            crate::names::check_bucket_name(m.bucket)?;
+            if let Some(at) = m.at {
+                self.check_mount_target(m.bucket, at, m.replace)?;
+            }
         }
         let _pin = self.pin()?;
         let mut report = CarImportReport::default();
         let mut writer = self.store.writer();
+        let mut staged = StagedCars::new(&self.store);
         for path in paths {
             let bad = |source| BucketError::BadCar { path: path.clone(), error: source };
             let file = File::open(path).map_err(BucketError::io(path))?;
+            if mount.is_some() {
+                staged.add_file(file.try_clone().map_err(BucketError::io(path))?);
+            }
             let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, file), Limits::default()).map_err(bad)?;
             for root in reader.roots() {
                 if !report.roots.contains(root) {
@@ -127,45 +143,64 @@ impl Buckets {
             }
             while let Some(block) = reader.next_block().map_err(bad)? {
                 writer.put(&block.cid, &block.data).map_err(BucketError::Sink)?;
+                if mount.is_some() {
+                    staged.add_block(&block);
+                }
                 report.blocks += 1;
                 report.bytes += block.data.len() as u64;
             }
         }
-        let stats = writer.commit()?;
-        (report.new_blocks, report.new_bytes) = (stats.new_blocks, stats.new_bytes);
-        let Some((bucket, to)) = mount else { return Ok(report) };
-        let root = match report.roots.as_slice() {
-            [root] => *root,
-            roots => {
-                return Err(BucketError::NotOneRoot {
-                    what: "the CARs".into(),
-                    count: roots.len(),
-                    hint: "--bucket mounts exactly one",
-                });
+        let root = match &mount {
+            None => None,
+            Some(m) => {
+                let root = match report.roots.as_slice() {
+                    [root] => *root,
+                    roots => {
+                        return Err(BucketError::NotOneRoot {
+                            what: "the CARs".into(),
+                            count: roots.len(),
+                            hint: "--bucket mounts exactly one",
+                        });
+                    }
+                };
+                let tree = check_tree(&staged, &root, &self.limits).map_err(|e| refused_import(&root, e))?;
+                if m.at.is_none() && tree.kind != EntryKind::Directory {
+                    return Err(BucketError::NotADirectory(root));
+                }
+                Some(root)
             }
         };
-        let mut marker = Marker::new(&self.store);
-        marker.mark(&root)?;
-        if let Some(bad) = marker.bad.first() {
-            return Err(BucketError::Incomplete(format!(
-                "the DAG under {root} is incomplete: block {} is {} ({} in all); import the CARs that hold \
-                 the rest together with this one (nothing was mounted)",
-                bad.cid,
-                bad.problem,
-                marker.bad.len()
-            )));
-        }
-        match to {
+        drop(staged);
+        let stats = writer.commit()?;
+        (report.new_blocks, report.new_bytes) = (stats.new_blocks, stats.new_bytes);
+        let (Some(m), Some(root)) = (mount, root) else { return Ok(report) };
+        match m.at {
             None => {
-                self.restore(bucket, RestoreFrom::Cid(root))?;
-                report.mounted = Some((bucket.to_owned(), "/".to_owned()));
+                self.restore(m.bucket, RestoreFrom::Cid(root))?;
+                report.mounted = Some((m.bucket.to_owned(), "/".to_owned()));
             }
             Some(dir) => {
-                let path = self.mount_at(bucket, dir, &root)?;
-                report.mounted = Some((bucket.to_owned(), path));
+                let path = self.mount_at(m.bucket, dir, &root)?;
+                report.mounted = Some((m.bucket.to_owned(), path));
             }
         }
         Ok(report)
+    }
+
+    /// `--to PATH` must name a new entry unless the caller said `--replace`, as `get` and
+    /// `unpack` never overwrite either.
+    fn check_mount_target(&self, bucket: &str, at: &str, replace: bool) -> Result<(), BucketError> {
+        let path = normalize_path(at)?;
+        if path.is_empty() {
+            return Err(BucketError::BadPath { path, reason: "use --bucket without --to to mount at the root" });
+        }
+        if !replace
+            && catalog::bucket(&self.db, bucket)?.is_some()
+            && catalog::entry(&self.db, bucket, &path)?.is_some()
+        {
+            return Err(BucketError::PathExistsReplace { bucket: bucket.to_owned(), path });
+        }
+        Ok(())
     }
 
     /// Puts the DAG at `root` (a file, directory or symlink) at `path` inside a bucket, creating
@@ -222,4 +257,15 @@ pub fn shard_paths(out: &Path, n: usize) -> Vec<PathBuf> {
     let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
     let ext = out.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "car".into());
     (1..=n).map(|i| out.with_file_name(format!("{stem}-{i:04}.{ext}"))).collect()
+}
+
+/// A refused import says that nothing was stored.
+fn refused_import(root: &Cid, err: TreeError) -> BucketError {
+    match err {
+        TreeError::Read(ReadError::MissingBlock { cid }) => BucketError::Incomplete(format!(
+            "the DAG under {root} is incomplete: block {cid} is in none of the CARs nor the store; import the CARs \
+             that hold the rest together with this one (nothing was imported)"
+        )),
+        other => BucketError::Refused(other),
+    }
 }

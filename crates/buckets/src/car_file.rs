@@ -38,6 +38,55 @@ fn varint_len(mut n: u64) -> u64 {
     len
 }
 
+/// Where a block's bytes start in its CAR file.
+pub(crate) fn data_offset(block: &ipfs_kit_car::Block) -> u64 {
+    let cid_len = block.cid.encoded_len() as u64;
+    block.offset + varint_len(cid_len + block.data.len() as u64) + cid_len
+}
+
+/// Blocks read from CAR files but not committed yet, in front of the store: what `car import
+/// --bucket` checks a DAG against before it stores anything.
+pub(crate) struct StagedCars<'s> {
+    files: Vec<File>,
+    /// multihash → (file, data offset, data length)
+    index: HashMap<Vec<u8>, (usize, u64, u64)>,
+    store: &'s dyn BlockSource,
+}
+
+impl<'s> StagedCars<'s> {
+    pub(crate) fn new(store: &'s dyn BlockSource) -> Self {
+        StagedCars { files: Vec::new(), index: HashMap::new(), store }
+    }
+
+    /// Starts a new file; blocks added next are in it.
+    pub(crate) fn add_file(&mut self, file: File) {
+        self.files.push(file);
+    }
+
+    pub(crate) fn add_block(&mut self, block: &ipfs_kit_car::Block) {
+        let at = (self.files.len() - 1, data_offset(block), block.data.len() as u64);
+        self.index.entry(block.cid.hash().to_bytes()).or_insert(at);
+    }
+}
+
+impl BlockSource for StagedCars<'_> {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
+        let Some(&(file, offset, len)) = self.index.get(&cid.hash().to_bytes()) else {
+            return self.store.get(cid);
+        };
+        let mut buf = vec![0u8; len as usize];
+        self.files[file].read_exact_at(&mut buf, offset)?;
+        Ok(Some(buf))
+    }
+
+    fn block_len(&self, cid: &Cid) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
+        match self.index.get(&cid.hash().to_bytes()) {
+            Some(&(_, _, len)) => Ok(Some(len)),
+            None => self.store.block_len(cid),
+        }
+    }
+}
+
 impl IndexedCar {
     /// Reads the whole file once, checking every block against its CID.
     pub fn open(path: &Path) -> Result<Self, BucketError> {
@@ -53,10 +102,8 @@ impl IndexedCar {
         while let Some(block) =
             reader.next_block().map_err(|e| BucketError::BadCar { path: path.to_owned(), error: e })?
         {
-            let cid_len = block.cid.encoded_len() as u64;
             let len = block.data.len() as u64;
-            let data_offset = block.offset + varint_len(cid_len + len) + cid_len;
-            index.entry(block.cid.hash().to_bytes()).or_insert((data_offset, len));
+            index.entry(block.cid.hash().to_bytes()).or_insert((data_offset(&block), len));
             blocks += 1;
             block_bytes += len;
         }
@@ -113,5 +160,9 @@ impl BlockSource for IndexedCar {
         let mut buf = vec![0u8; len as usize];
         self.file.read_exact_at(&mut buf, offset)?;
         Ok(Some(buf))
+    }
+
+    fn block_len(&self, cid: &Cid) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.index.get(&cid.hash().to_bytes()).map(|&(_, len)| len))
     }
 }

@@ -135,7 +135,7 @@ pub fn tree_rows(
 }
 
 /// An entry's kind and file size. A raw block is a one-block file whose size is its `Tsize`.
-pub(crate) fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64), BucketError> {
+pub fn stat(reader: &DagReader<'_>, cid: &Cid, tsize: u64) -> Result<(EntryKind, u64), BucketError> {
     if cid.codec() == RAW {
         return Ok((EntryKind::File, tsize));
     }

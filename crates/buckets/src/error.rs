@@ -1,7 +1,7 @@
 //! The bucket layer's error type: every variant names what a user typed.
 
 use ipfs_kit_blockstore::StoreError;
-use ipfs_kit_unixfs::{ImportError, ReadError};
+use ipfs_kit_unixfs::{ImportError, ReadError, TreeError};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -20,10 +20,19 @@ pub enum BucketError {
     WrongKind { bucket: String, path: String, expected: &'static str },
     #[error("{path:?} already exists in bucket {bucket:?}")]
     PathExists { bucket: String, path: String },
+    #[error("{path:?} already exists in bucket {bucket:?}; pass --replace to replace it")]
+    PathExistsReplace { bucket: String, path: String },
+    /// A DAG from elsewhere broke a limit or a structural rule; nothing was stored or mounted.
+    #[error("{} (nothing was imported)", chain(.0))]
+    Refused(TreeError),
+    #[error("cannot restore {name:?} from {from}: {}", chain(error))]
+    RefusedRestore { name: String, from: String, error: TreeError },
     #[error("profile {0:?} cannot be used for buckets (use unixfs-v1-2025 or unixfs-v0-2015)")]
     UnsupportedProfile(String),
     #[error("{path}: refusing to write outside the output folder: {reason}")]
     UnsafeOutput { path: String, reason: &'static str },
+    #[error("{path}: {reason}")]
+    BadExport { path: String, reason: &'static str },
     #[error("snapshot {id}: {reason}")]
     BadSnapshot { id: String, reason: &'static str },
     #[error("no snapshot {0:?} (see `ipfs-kit bucket snapshots`)")]
@@ -56,6 +65,8 @@ pub enum BucketError {
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
+    Tree(#[from] TreeError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
         "{} has catalog layout {found}, this ipfs-kit reads layout {expected}; use a matching ipfs-kit or a new --home",
@@ -70,6 +81,19 @@ pub enum BucketError {
     Arrow(#[from] arrow_schema::ArrowError),
     #[error(transparent)]
     Profile(#[from] ipfs_kit_unixfs::ProfileError),
+}
+
+/// An error and its causes on one line, for variants that wrap an error without exposing it
+/// as their source (so the CLI does not print the causes twice).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }
 
 impl BucketError {

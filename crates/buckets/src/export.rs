@@ -1,9 +1,10 @@
 //! Writing a UnixFS DAG out to the filesystem, refusing anything that could escape the output.
 //!
-//! Names come from the DAG, which may come from a stranger, so each is checked (no `/`, `.`,
-//! `..` or NUL) and must be unique in its directory. Directories are made with `create_dir` and
-//! files with `create_new`, both of which fail on anything already there, a symlink included:
-//! a symlink this export has just created is never written through.
+//! The DAG may come from a stranger, so the whole tree is checked first (`check_tree`: the tree
+//! limits, the name rule, unique names, sizes that agree), and names are checked again as they
+//! are written. Directories are made with `create_dir` and files with `create_new`, both of
+//! which fail on anything already there, a symlink included: a symlink this export has just
+//! created is never written through.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -12,26 +13,21 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use cid::Cid;
-use ipfs_kit_unixfs::ReadError;
 use ipfs_kit_unixfs::data::DataType;
 use ipfs_kit_unixfs::reader::{DagReader, FileReader};
+use ipfs_kit_unixfs::{BlockSource, ReadError, TreeLimits, check_tree};
 
 use crate::error::BucketError;
 use crate::names::check_entry_name;
 
-/// How deep a directory tree may go before it is treated as hostile.
-const MAX_DEPTH: usize = 1024;
-
-/// Exports the node at `cid` to `dest` (which must not exist); returns the file bytes written.
-pub fn export(dag: &DagReader<'_>, cid: &Cid, dest: &Path) -> Result<u64, BucketError> {
-    export_at(dag, cid, dest, 0)
+/// Checks the tree at `cid` against `limits`, then exports it to `dest` (which must not
+/// exist); returns the file bytes written.
+pub fn export(source: &dyn BlockSource, cid: &Cid, dest: &Path, limits: &TreeLimits) -> Result<u64, BucketError> {
+    check_tree(source, cid, limits)?;
+    export_at(&DagReader::new(source), cid, dest)
 }
 
-fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path, depth: usize) -> Result<u64, BucketError> {
-    let unsafe_output = |reason| BucketError::UnsafeOutput { path: dest.display().to_string(), reason };
-    if depth > MAX_DEPTH {
-        return Err(unsafe_output("directories nested too deep"));
-    }
+fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path) -> Result<u64, BucketError> {
     match dag.kind(cid)? {
         DataType::Raw | DataType::File => {
             let mut file: File =
@@ -43,18 +39,21 @@ fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path, depth: usize) -> Resul
         DataType::Directory | DataType::HamtShard => {
             let entries = dag.list(cid)?;
             if !unique_names(entries.iter().map(|e| e.name.as_str())) {
-                return Err(unsafe_output("a directory lists the same name twice"));
+                return Err(BucketError::BadExport {
+                    path: dest.display().to_string(),
+                    reason: "a directory lists the same name twice",
+                });
             }
             for entry in &entries {
                 check_entry_name(&entry.name).map_err(|reason| BucketError::UnsafeOutput {
-                    path: format!("{}/{}", dest.display(), entry.name),
+                    path: format!("{}/{}", dest.display(), ipfs_kit_unixfs::name::escape_controls(&entry.name)),
                     reason,
                 })?;
             }
             std::fs::create_dir(dest).map_err(BucketError::io(dest))?;
             let mut total = 0;
             for entry in entries {
-                total += export_at(dag, &entry.cid, &dest.join(&entry.name), depth + 1)?;
+                total += export_at(dag, &entry.cid, &dest.join(&entry.name))?;
             }
             Ok(total)
         }
@@ -63,7 +62,10 @@ fn export_at(dag: &DagReader<'_>, cid: &Cid, dest: &Path, depth: usize) -> Resul
             std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), dest).map_err(BucketError::io(dest))?;
             Ok(0)
         }
-        DataType::Metadata => Err(unsafe_output("UnixFS metadata nodes are not supported")),
+        DataType::Metadata => Err(BucketError::BadExport {
+            path: dest.display().to_string(),
+            reason: "UnixFS metadata nodes are not supported",
+        }),
     }
 }
 

@@ -45,21 +45,17 @@ pub fn normalize_path(path: &str) -> Result<String, BucketError> {
             "" => continue,
             "." | ".." => return bad("'.' and '..' are not allowed"),
             p if p.chars().any(char::is_control) => return bad("contains a control character"),
+            p if p.len() > ipfs_kit_unixfs::name::MAX_NAME_BYTES => return bad("a name is longer than 255 bytes"),
             p => parts.push(p),
         }
     }
     Ok(parts.join("/"))
 }
 
-/// Checks one name read from a DAG before it becomes a file name on disk.
+/// Checks one entry name, from a DAG or from the filesystem, before it becomes a catalog path
+/// or a file name on disk: the one rule of `ipfs_kit_unixfs::name`.
 pub fn check_entry_name(name: &str) -> Result<(), &'static str> {
-    match name {
-        "" => Err("empty name"),
-        "." | ".." => Err("'.' or '..' as a name"),
-        n if n.contains('/') => Err("'/' in a name"),
-        n if n.contains('\0') => Err("NUL in a name"),
-        _ => Ok(()),
-    }
+    ipfs_kit_unixfs::name::check_name(name)
 }
 
 /// The parent of a normalised path ("" for top-level entries and the root).

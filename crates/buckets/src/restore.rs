@@ -72,6 +72,9 @@ impl Buckets {
                 marker.bad.len()
             )));
         }
+        // A DAG from a CAR or a remote is bounded and checked before it becomes catalog rows.
+        ipfs_kit_unixfs::check_tree(&self.store, &target.root, &self.limits)
+            .map_err(|e| BucketError::RefusedRestore { name: name.to_owned(), from: target.from.clone(), error: e })?;
 
         let (known, index_profile) = match &target.index {
             Some(cid) => {

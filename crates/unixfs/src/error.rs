@@ -40,6 +40,8 @@ pub enum ImportError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: file name is not valid UTF-8", path.display())]
     NonUtf8Name { path: PathBuf },
+    #[error("{}: {reason}", crate::name::escape_controls(&path.to_string_lossy()))]
+    BadName { path: PathBuf, reason: &'static str },
     #[error("{}: unsupported file type (not a file, directory or symlink)", path.display())]
     UnsupportedFileType { path: PathBuf },
     #[error("{}: file changed while it was read ({expected} bytes expected, {actual} read)", path.display())]
@@ -105,6 +107,11 @@ pub enum TreeError {
     Read(#[from] ReadError),
     #[error("the DAG under {root} describes more than {limit} entries (raise --max-entries to accept it)")]
     TooManyEntries { root: Cid, limit: u64 },
+    #[error(
+        "the DAG under {root} repeats directories it already holds for more than {limit} entries: it describes \
+         far more than it carries (raise --max-entries to accept it)"
+    )]
+    TooManyRepeats { root: Cid, limit: u64 },
     #[error("the DAG under {root} holds more than {limit} bytes of paths (raise --max-entries to accept it)")]
     TooManyPathBytes { root: Cid, limit: u64 },
     #[error("{path:?}: directories nested deeper than {limit} levels")]

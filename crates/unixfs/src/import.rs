@@ -29,6 +29,9 @@ pub struct ImportOptions {
     pub hidden: bool,
     /// Compute the SHA-256 of every file's bytes and report it to the observer.
     pub content_digest: bool,
+    /// Refuse names that break `name::check_name` (control characters, over 255 bytes), as
+    /// buckets do; `hash` takes any name Kubo would.
+    pub strict_names: bool,
 }
 
 /// What kind of thing a path was imported as.
@@ -174,6 +177,9 @@ impl Walker<'_> {
             let Some(name) = name.to_str() else {
                 return Err(ImportError::NonUtf8Name { path: entry.path() });
             };
+            if self.options.strict_names {
+                crate::name::check_name(name).map_err(|reason| ImportError::BadName { path: entry.path(), reason })?;
+            }
             if name.starts_with('.') && !self.options.hidden {
                 continue;
             }

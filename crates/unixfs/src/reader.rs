@@ -245,8 +245,8 @@ pub(crate) fn check_shard(cid: &Cid, node: &PbNode, depth: usize) -> Result<(), 
     if msg.hash_type != Some(MURMUR3_X64_64) || msg.fanout != Some(HAMT_FANOUT as u64) {
         return Err(ReadError::UnexpectedNode {
             cid: *cid,
-            expected: "murmur3 HAMT with fanout 256",
-            found: "other HAMT",
+            expected: "murmur3-x64-64 HAMT with fanout 256",
+            found: "HAMT of another hash or fanout",
         });
     }
     if depth >= 8 {

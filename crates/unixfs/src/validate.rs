@@ -45,20 +45,36 @@ pub struct TreeLimits {
     pub max_path_bytes: usize,
     /// Bytes of all relative paths together: what a catalog would store.
     pub max_total_path_bytes: u64,
+    /// Entries reached again through a directory already seen elsewhere in the tree. Real
+    /// trees repeat a few subdirectories; a tiny DAG that describes millions of entries does
+    /// nothing else.
+    pub max_repeated_entries: u64,
 }
 
 impl Default for TreeLimits {
     fn default() -> Self {
-        TreeLimits { max_entries: 1_000_000, max_depth: 1024, max_path_bytes: 4096, max_total_path_bytes: 256 << 20 }
+        TreeLimits {
+            max_entries: 1_000_000,
+            max_depth: 1024,
+            max_path_bytes: 4096,
+            max_total_path_bytes: 256 << 20,
+            max_repeated_entries: 65_536,
+        }
     }
 }
 
 impl TreeLimits {
-    /// The defaults with another entry limit; the path-bytes budget scales with it.
+    /// The defaults with another entry limit, chosen by the user: the path-bytes budget scales
+    /// with it, and repeated subdirectories may then fill it.
     pub fn with_max_entries(max_entries: u64) -> Self {
         let default = TreeLimits::default();
         let scaled = (default.max_total_path_bytes / default.max_entries).saturating_mul(max_entries);
-        TreeLimits { max_entries, max_total_path_bytes: scaled.max(default.max_total_path_bytes), ..default }
+        TreeLimits {
+            max_entries,
+            max_total_path_bytes: scaled.max(default.max_total_path_bytes),
+            max_repeated_entries: max_entries,
+            ..default
+        }
     }
 }
 
@@ -130,6 +146,7 @@ pub fn check_tree(source: &dyn BlockSource, root: &Cid, limits: &TreeLimits) -> 
         limits,
         root: *root,
         dirs: HashMap::new(),
+        repeated: 0,
         files: HashMap::new(),
     }
     .run()
@@ -142,6 +159,8 @@ struct TreeCheck<'s> {
     root: Cid,
     /// Finished directories by multihash.
     dirs: HashMap<Vec<u8>, DirStats>,
+    /// Entries counted again through `dirs`.
+    repeated: u64,
     /// Checked dag-pb file nodes by multihash, with their file size.
     files: HashMap<Vec<u8>, u64>,
 }
@@ -210,6 +229,11 @@ impl TreeCheck<'_> {
                     }
                     if stats.entries > 0 && path.len() as u64 + 1 + stats.longest > self.limits.max_path_bytes as u64 {
                         return Err(TreeError::PathTooLong { path: shown(&path), limit: self.limits.max_path_bytes });
+                    }
+                    self.repeated = self.repeated.saturating_add(stats.entries);
+                    if self.repeated > self.limits.max_repeated_entries {
+                        let limit = self.limits.max_repeated_entries;
+                        return Err(TreeError::TooManyRepeats { root: self.root, limit });
                     }
                     stack.last_mut().expect("open").stats.add(name_len, Some(&stats), 0);
                 }

@@ -1,12 +1,12 @@
 //! `bucket add`.
 
+use ipfs_kit_unixfs::name::escape_controls;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use serde_json::json;
 
 use super::manage::bucket_json;
-use crate::cidfmt::CidBase;
 use crate::cli::OutputArgs;
 use crate::commands::Context;
 use crate::progress::Progress;
@@ -20,7 +20,7 @@ pub fn run(
     quiet: bool,
     out: &OutputArgs,
 ) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let mut buckets = ctx.open("ipfs-kit bucket add")?;
     let mut progress = Progress::for_stderr(paths, hidden, quiet);
     let report = buckets.add(name, paths, to, hidden, &mut progress);
@@ -39,7 +39,7 @@ pub fn run(
         println!("{v}");
     } else {
         for (path, cid) in &report.added {
-            println!("added {} /{}", base.format(cid), path);
+            println!("added {} /{}", base.format(cid), escape_controls(path));
         }
         println!("root {}", base.format(&report.bucket.root));
     }

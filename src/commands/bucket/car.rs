@@ -1,5 +1,6 @@
 //! `bucket prepare-car` and `bucket export-car`.
 
+use ipfs_kit_unixfs::name::escape_controls;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -57,7 +58,7 @@ pub fn prepare(ctx: &Context, name: Option<&str>, shard_size: Option<u64>, v2: b
         }
         writeln!(stdout, "  {file_count} files:")?;
         for f in &files {
-            writeln!(stdout, "    {}\t{}\t{}", f.cid, f.size, f.path)?;
+            writeln!(stdout, "    {}\t{}\t{}", f.cid, f.size, escape_controls(&f.path))?;
         }
         if file_count > files.len() as u64 {
             writeln!(stdout, "    … and {} more (--json lists all)", file_count - files.len() as u64)?;

@@ -8,14 +8,14 @@ use crate::cli::OutputArgs;
 use crate::commands::Context;
 
 pub fn rm_file(ctx: &Context, name: &str, path: &str, recursive: bool, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let row = ctx.open("ipfs-kit bucket rm-file")?.rm_file(name, path, recursive)?;
     print_root(&row, base, out.json);
     Ok(())
 }
 
 pub fn mv(ctx: &Context, name: &str, from: &str, to: &str, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let row = ctx.open("ipfs-kit bucket mv")?.mv(name, from, to)?;
     print_root(&row, base, out.json);
     Ok(())

@@ -1,5 +1,6 @@
 //! `bucket snapshot`, `snapshots`, `log`, `diff`, `restore` and `reindex`.
 
+use ipfs_kit_unixfs::name::escape_controls;
 use std::io::Write;
 
 use anyhow::Result;
@@ -7,7 +8,7 @@ use ipfs_kit_buckets::manifest::SnapshotRecord;
 use ipfs_kit_buckets::restore::RestoreFrom;
 use serde_json::json;
 
-use crate::cidfmt::{CidBase, parse_cid};
+use crate::cidfmt::parse_cid;
 use crate::cli::OutputArgs;
 use crate::commands::Context;
 use crate::commands::bucket::manage::bucket_json;
@@ -131,7 +132,7 @@ pub fn log(ctx: &Context, name: &str, json: bool) -> Result<()> {
 }
 
 pub fn diff(ctx: &Context, name: &str, from: Option<&str>, to: Option<&str>, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let report = ctx.open("ipfs-kit bucket diff")?.diff(name, from, to)?;
     let cid = |c: &Option<cid::Cid>| c.as_ref().map(|c| base.format(c));
     let mut stdout = std::io::stdout().lock();
@@ -162,12 +163,12 @@ pub fn diff(ctx: &Context, name: &str, from: Option<&str>, to: Option<&str>, out
                 stdout,
                 "{:<9}{}{dir}\t{} -> {}",
                 e.change.as_str(),
-                e.path,
+                escape_controls(&e.path),
                 base.format(old),
                 base.format(new)
             )?,
             (Some(c), None) | (None, Some(c)) => {
-                writeln!(stdout, "{:<9}{}{dir}\t{}", e.change.as_str(), e.path, base.format(c))?
+                writeln!(stdout, "{:<9}{}{dir}\t{}", e.change.as_str(), escape_controls(&e.path), base.format(c))?
             }
             (None, None) => {}
         }
@@ -186,7 +187,7 @@ pub fn restore(
     from_cid: Option<&str>,
     out: &OutputArgs,
 ) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let from = match (snapshot, from_cid) {
         (Some(id), _) => RestoreFrom::Snapshot(id),
         (None, Some(text)) => RestoreFrom::Cid(parse_cid(text)?),

@@ -31,7 +31,7 @@ fn summary_json(s: &BucketSummary, base: CidBase) -> serde_json::Value {
 }
 
 pub fn create(ctx: &Context, name: &str, profile: &str, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let row = ctx.open("ipfs-kit bucket create")?.create(name, profile)?;
     if out.json {
         println!("{}", bucket_json(&row, base));
@@ -42,7 +42,7 @@ pub fn create(ctx: &Context, name: &str, profile: &str, out: &OutputArgs) -> Res
 }
 
 pub fn list(ctx: &Context, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let buckets = ctx.open("ipfs-kit bucket list")?.list()?;
     let mut stdout = std::io::stdout().lock();
     if out.json {
@@ -65,7 +65,7 @@ pub fn list(ctx: &Context, out: &OutputArgs) -> Result<()> {
 }
 
 pub fn info(ctx: &Context, name: &str, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let s = ctx.open("ipfs-kit bucket info")?.info(name)?;
     if out.json {
         println!("{}", summary_json(&s, base));

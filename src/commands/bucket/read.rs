@@ -1,5 +1,6 @@
 //! `bucket files`, `cat`, `get` and `find-cid`: commands that read a bucket.
 
+use ipfs_kit_unixfs::name::escape_controls;
 use std::io::Write;
 use std::path::Path;
 
@@ -28,7 +29,7 @@ fn entry_json(e: &EntryRow, base: CidBase) -> serde_json::Value {
 }
 
 pub fn files(ctx: &Context, name: &str, prefix: &str, limit: Option<u64>, out: &OutputArgs) -> Result<()> {
-    let base = CidBase::parse_flag(out.cid_base.as_deref())?;
+    let base = out.cid_base.unwrap_or_default();
     let buckets = ctx.open("ipfs-kit bucket files")?;
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if out.json {
@@ -36,8 +37,9 @@ pub fn files(ctx: &Context, name: &str, prefix: &str, limit: Option<u64>, out: &
             writeln!(stdout, "{}", entry_json(e, base))?;
         }
     } else {
-        buckets
-            .listing(name, prefix, limit, |path, cid, size| writeln!(stdout, "{}\t{size}\t{path}", base.format(cid)))?;
+        buckets.listing(name, prefix, limit, |path, cid, size| {
+            writeln!(stdout, "{}\t{size}\t{}", base.format(cid), escape_controls(path))
+        })?;
     }
     stdout.flush()?;
     Ok(())
@@ -69,7 +71,7 @@ pub fn find_cid(ctx: &Context, cid: &str, out: &OutputArgs) -> Result<()> {
         println!("{}", serde_json::Value::Array(all));
     } else {
         for f in &found {
-            println!("{}\t/{}\t{}", f.bucket, f.path, f.kind.as_str());
+            println!("{}\t/{}\t{}", f.bucket, escape_controls(&f.path), f.kind.as_str());
         }
     }
     if found.is_empty() {
