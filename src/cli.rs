@@ -252,6 +252,9 @@ pub enum BucketCommand {
         /// Hash every block against its CID before writing it (the store is trusted otherwise).
         #[arg(long)]
         verify: bool,
+        /// Replace existing output files (without it, an existing FILE is refused).
+        #[arg(long)]
+        force: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -340,8 +343,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 pub enum SnapshotsCommand {
     /// Delete all but the newest N snapshot files; their blocks go at the next `ipfs-kit gc`.
     Prune {
+        /// How many of the newest snapshots to keep.
         #[arg(long, value_name = "N")]
         keep: usize,
+        /// Needed with --keep 0, which deletes the whole history.
+        #[arg(long)]
+        force: bool,
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,

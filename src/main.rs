@@ -28,10 +28,37 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ipfs-kit: {err:#}");
+            match storage_hint(&err) {
+                Some(hint) => eprintln!("ipfs-kit: {err:#} ({hint})"),
+                None => eprintln!("ipfs-kit: {err:#}"),
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// What a storage failure most likely means, in words. SQLite reports a full disk as
+/// `SQLITE_FULL`, or, when the WAL's shared-memory file cannot be made or grown, as an
+/// `xShmMap`/`xShmOpen` I/O error that names neither cause; files report ENOSPC.
+fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
+    const FULL: &str = "the disk is full: free some space and run the command again";
+    const SHM: &str = "SQLite could not map its shared-memory file: is the disk full, or the home read-only?";
+    err.chain().find_map(|e| {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return (io.kind() == std::io::ErrorKind::StorageFull).then_some(FULL);
+        }
+        if let Some(rusqlite::Error::SqliteFailure(code, _)) = e.downcast_ref::<rusqlite::Error>() {
+            const SQLITE_IOERR_SHMOPEN: i32 = 4618;
+            const SQLITE_IOERR_SHMSIZE: i32 = 4874;
+            const SQLITE_IOERR_SHMMAP: i32 = 5386;
+            if code.code == rusqlite::ErrorCode::DiskFull {
+                return Some(FULL);
+            }
+            return matches!(code.extended_code, SQLITE_IOERR_SHMOPEN | SQLITE_IOERR_SHMSIZE | SQLITE_IOERR_SHMMAP)
+                .then_some(SHM);
+        }
+        None
+    })
 }
 
 /// `ipfs-kit hash big/ | head -1` closing the pipe early is not a failure.

@@ -76,3 +76,42 @@ fn a_truncated_pack_is_reported_dropped_and_stored_again() {
         "was truncated",
     );
 }
+
+/// The hostile corpus of tests/hostile/, generated into a temp dir: (dir, name → root CID).
+fn hostile_cars() -> (tempfile::TempDir, std::collections::HashMap<String, String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/make_cars.py");
+    let made = std::process::Command::new("python3").arg(script).arg(dir.path()).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let cases: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("cases.json")).unwrap()).unwrap();
+    let roots = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_owned(), c["root"].as_str().unwrap().to_owned()))
+        .collect();
+    (dir, roots)
+}
+
+/// A bucket pointed at a DAG that an older ipfs-kit would have mounted (the catalog is edited,
+/// as that older version would have left it): `check --read-data` must say the DAG is unsound.
+#[test]
+fn check_read_data_finds_dags_that_break_the_structural_rules() {
+    let (cars, roots) = hostile_cars();
+    for case in
+        ["tsize-lie", "filesize-lie", "hamt-wrong-slot", "hamt-empty-bitfield", "file-child-dir", "control-names"]
+    {
+        let kit = Kit::new();
+        kit.ok(&["car", "import", s(&cars.path().join(format!("{case}.car")))]);
+        kit.ok(&["bucket", "create", "old"]);
+        let root: cid::Cid = roots[case].parse().unwrap();
+        let db = rusqlite::Connection::open(kit.path().join("catalog.sqlite")).unwrap();
+        db.execute("UPDATE buckets SET root = ?1 WHERE name = 'old'", [root.to_bytes()]).unwrap();
+        drop(db);
+        let (ok, text) = check_text(&kit, &["check", "--read-data"]);
+        assert!(!ok, "{case}: {text}");
+        let found = text.contains("its DAG cannot be read back whole") || text.contains("its DAG cannot be walked");
+        assert!(found, "{case}: {text}");
+    }
+}

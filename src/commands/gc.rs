@@ -5,7 +5,10 @@ use serde_json::json;
 
 use super::Context;
 
-pub fn prune(ctx: &Context, keep: usize, json: bool) -> Result<()> {
+pub fn prune(ctx: &Context, keep: usize, force: bool, json: bool) -> Result<()> {
+    if keep == 0 && !force {
+        anyhow::bail!("--keep 0 deletes every snapshot, the whole history; pass --force to do that");
+    }
     let removed = ctx.open("ipfs-kit snapshots prune")?.prune_snapshots(keep)?;
     if json {
         let ids: Vec<&str> = removed.iter().map(|r| r.snapshot_id.as_str()).collect();

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Unlock { json } => unlock::run(&ctx, json),
         Command::Car(cmd) => car::run(&ctx, cmd),
         Command::Demo { json } => demo::run(&ctx, json),
-        Command::Snapshots(SnapshotsCommand::Prune { keep, json }) => gc::prune(&ctx, keep, json),
+        Command::Snapshots(SnapshotsCommand::Prune { keep, force, json }) => gc::prune(&ctx, keep, force, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),
         Command::Check { read_data, repair, json } => check::run(&ctx, read_data, repair, json),
     }

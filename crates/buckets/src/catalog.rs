@@ -242,7 +242,20 @@ pub fn buckets(db: &Connection) -> Result<Vec<BucketRow>, BucketError> {
     Ok(rows)
 }
 
+/// Adds a bucket. A name that differs from an existing one only by case is refused: the
+/// Parquet indexes `B_vfs.parquet` and `b_vfs.parquet` would be one file on a case-insensitive
+/// filesystem (macOS, Windows, many network shares).
 pub fn insert_bucket(db: &Connection, b: &BucketRow) -> Result<(), BucketError> {
+    let folded = b.name.to_lowercase();
+    let mut names = db.prepare_cached("SELECT name FROM buckets")?;
+    let clash = names.query_map([], |r| r.get::<_, String>(0))?.find_map(|n| match n {
+        Ok(n) if n != b.name && n.to_lowercase() == folded => Some(Ok(n)),
+        Ok(_) => None,
+        Err(e) => Some(Err(e)),
+    });
+    if let Some(existing) = clash.transpose()? {
+        return Err(BucketError::CaseClash { name: b.name.clone(), existing });
+    }
     db.execute(
         &format!("INSERT INTO buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![

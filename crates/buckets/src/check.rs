@@ -7,14 +7,16 @@
 //!   and its global directory is complete and holds the roots and indexes it lists;
 //! - every bucket's DAG is complete (no dangling links; dag-pb nodes are read and hashed),
 //!   matches the catalog row for row, and its Parquet index matches the catalog;
-//! - with `--read-data`, every stored block's bytes hash to its CID.
+//! - with `--read-data`, every stored block's bytes hash to its CID, and every bucket's DAG
+//!   keeps the structural rules of `check_tree` (the size limits are for strangers' DAGs and
+//!   are not applied to a home's own buckets).
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
 use cid::Cid;
 use ipfs_kit_blockstore::{LockState, WriterLock};
-use ipfs_kit_unixfs::{DagReader, EntryKind};
+use ipfs_kit_unixfs::{DagReader, EntryKind, TreeLimits, check_tree};
 
 use crate::buckets::Buckets;
 use crate::catalog::{self, EntryRow};
@@ -84,7 +86,7 @@ impl Buckets {
         }
         let mut damaged: Vec<Cid> = Vec::new();
         self.check_snapshots(&mut report, repair, &mut damaged)?;
-        self.check_buckets(&mut report, repair, &mut damaged)?;
+        self.check_buckets(&mut report, read_data, repair, &mut damaged)?;
         if read_data {
             let faults = self.store.verify_all(&mut |bytes| report.bytes_verified = bytes)?;
             report.blocks_verified = self.store.totals()?.0;
@@ -237,6 +239,7 @@ impl Buckets {
     fn check_buckets(
         &mut self,
         report: &mut CheckReport,
+        read_data: bool,
         repair: bool,
         damaged: &mut Vec<Cid>,
     ) -> Result<(), BucketError> {
@@ -247,10 +250,37 @@ impl Buckets {
             let mut marker = Marker::new(&self.store);
             marker.mark(&bucket.root)?;
             self.report_bad(report, &format!("bucket {name:?}"), &marker.bad, damaged);
+            if read_data && marker.bad.is_empty() {
+                // The structural rules reading and exporting rely on (sizes that agree, sound
+                // HAMTs, the name rule), as `car import` and `restore` apply them; a DAG
+                // imported by an older ipfs-kit may break them.
+                if let Err(err) = check_tree(&self.store, &bucket.root, &TreeLimits::structure_only()) {
+                    report.error(
+                        format!("bucket {name:?}: its DAG cannot be read back whole: {err}"),
+                        format!(
+                            "restore it from a snapshot taken before (`ipfs-kit bucket restore {name} --snapshot ID`), \
+                             or remove the entry and add the files again"
+                        ),
+                    );
+                }
+            }
             let catalog_rows: HashMap<String, EntryRow> =
                 catalog::subtree(&self.db, name, "")?.into_iter().map(|r| (r.path.clone(), r)).collect();
-            if marker.bad.is_empty() {
-                let dag_rows = tree_rows(&self.store, &bucket.root, &catalog_rows, "", 0)?;
+            // A DAG that cannot even be walked for rows is a finding, not the end of the check.
+            let dag_rows = match marker.bad.is_empty() {
+                false => None,
+                true => match tree_rows(&self.store, &bucket.root, &catalog_rows, "", 0) {
+                    Ok(rows) => Some(rows),
+                    Err(err) => {
+                        report.error(
+                            format!("bucket {name:?}: its DAG cannot be walked: {}", crate::error::chain(&err)),
+                            format!("restore it from a snapshot (`ipfs-kit bucket restore {name} --snapshot ID`)"),
+                        );
+                        None
+                    }
+                },
+            };
+            if let Some(dag_rows) = dag_rows {
                 let mut problems = Vec::new();
                 let mut seen = 0;
                 for row in &dag_rows {

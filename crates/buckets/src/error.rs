@@ -14,6 +14,8 @@ pub enum BucketError {
     NoSuchBucket(String),
     #[error("bucket {0:?} already exists")]
     BucketExists(String),
+    #[error("bucket {name:?} differs from bucket {existing:?} only by case; their index files would collide")]
+    CaseClash { name: String, existing: String },
     #[error("no {path:?} in bucket {bucket:?}")]
     NoSuchPath { bucket: String, path: String },
     #[error("{path:?} in bucket {bucket:?} is not a {expected}")]
@@ -85,7 +87,7 @@ pub enum BucketError {
 
 /// An error and its causes on one line, for variants that wrap an error without exposing it
 /// as their source (so the CLI does not print the causes twice).
-fn chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut next = err.source();
     while let Some(cause) = next {

@@ -64,6 +64,17 @@ impl Default for TreeLimits {
 }
 
 impl TreeLimits {
+    /// Structure only: no bound on sizes, for a home's own buckets (`check --read-data`).
+    pub fn structure_only() -> Self {
+        TreeLimits {
+            max_entries: u64::MAX,
+            max_depth: usize::MAX,
+            max_path_bytes: usize::MAX,
+            max_total_path_bytes: u64::MAX,
+            max_repeated_entries: u64::MAX,
+        }
+    }
+
     /// The defaults with another entry limit, chosen by the user: the path-bytes budget scales
     /// with it, and repeated subdirectories may then fill it.
     pub fn with_max_entries(max_entries: u64) -> Self {

@@ -82,6 +82,7 @@ pub fn export(
     name: Option<&str>,
     output: Option<&Path>,
     options: &ExportOptions<'_>,
+    force: bool,
     json: bool,
 ) -> Result<()> {
     let target = match output {
@@ -112,6 +113,9 @@ pub fn export(
             // outputs, not home state, so they are not fsynced (as with Kubo's `dag export` and
             // ipfs-car); `car verify` tells a CAR cut short by a power loss.
             let paths = shard_paths(path, plan.shards.len());
+            if let Some(existing) = paths.iter().find(|p| p.symlink_metadata().is_ok()).filter(|_| !force) {
+                bail!("{}: already exists; pass --force to replace it (nothing was written)", existing.display());
+            }
             let temps: Vec<PathBuf> = paths.iter().map(|p| tmp_name(p)).collect();
             let result = (|| -> Result<Vec<_>> {
                 let mut cids = Vec::new();

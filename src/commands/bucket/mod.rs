@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
         BucketCommand::PrepareCar { name, all: _, shard_size, v2, json } => {
             car::prepare(ctx, name.as_deref(), shard_size, v2, json)
         }
-        BucketCommand::ExportCar { name, all: _, output, snapshot, since, shard_size, v2, verify, json } => {
+        BucketCommand::ExportCar { name, all: _, output, snapshot, since, shard_size, v2, verify, force, json } => {
             let options = ipfs_kit_buckets::car::ExportOptions {
                 snapshot: snapshot.as_deref(),
                 since: since.as_deref(),
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
                 v2,
                 verify,
             };
-            car::export(ctx, name.as_deref(), output.as_deref(), &options, json)
+            car::export(ctx, name.as_deref(), output.as_deref(), &options, force, json)
         }
         BucketCommand::Mv { name, from, to, out } => edit::mv(ctx, &name, &from, &to, &out),
     }
