@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Writes the seed corpora for the fuzz targets, deterministically (python3 stdlib only).
 
-    python3 fuzz/make_seeds.py            # writes fuzz/seeds/{car_reader,dag_pb}/
+    python3 fuzz/make_seeds.py            # writes fuzz/seeds/<target>/ for every target
 
 Every seed is built by hand from the specs (CARv1/CARv2, DAG-CBOR, dag-pb, UnixFS) so the
-corpora do not depend on the crates under test. Regenerating gives byte-identical files. Files
-named `regress-*` are crash reproducers found by fuzzing; they are kept, not regenerated.
+corpora do not depend on the crates under test. The DAG targets' seeds (unixfs_tree, car_import)
+come from make_dag_seeds.py, which builds on tests/hostile/ipld.py and converts the CAR exports
+in fuzz/testdata/; snapshot_record's start from real records in fuzz/testdata/snapshots/ (made
+with `ipfs-kit bucket snapshot`). Regenerating gives byte-identical files. Files named
+`regress-*` are crash reproducers found by fuzzing; they are kept, not regenerated.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import struct
@@ -18,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SEEDS = os.path.join(HERE, "seeds")
 GO_CAR_FIXTURE = os.path.join(REPO, "crates", "car", "testdata", "go-car-sample-unixfs-v2.car")
+SNAPSHOT_RECORDS = os.path.join(HERE, "testdata", "snapshots")
 
 RAW = 0x55
 DAG_PB = 0x70
@@ -304,6 +309,72 @@ def dag_pb_seeds():
     return seeds
 
 
+def snapshot_record_seeds():
+    """Real records as ipfs-kit writes them, the compact canonical form, and broken variants."""
+    seeds = {}
+    names = sorted(n for n in os.listdir(SNAPSHOT_RECORDS) if n.endswith(".json"))
+    for name in names:
+        with open(os.path.join(SNAPSHOT_RECORDS, name), "rb") as f:
+            seeds["real-" + name] = f.read()
+    with open(os.path.join(SNAPSHOT_RECORDS, "snapshot_20261202_075333_zdj7WaaWtRFk.json")) as f:
+        base = json.load(f)
+
+    def variant(name, record=None, text=None):
+        seeds[name + ".json"] = text.encode() if text is not None else json.dumps(record, indent=2).encode()
+
+    def edit(**changes):
+        r = json.loads(json.dumps(base))
+        for k, v in changes.items():
+            if v is KeyError:
+                del r[k]
+            else:
+                r[k] = v
+        return r
+
+    def edit_bucket(**changes):
+        r = edit()
+        b = r["buckets"]["a"]
+        for k, v in changes.items():
+            b[k] = v
+        return r
+
+    variant("compact-sorted", text=json.dumps(base, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    variant("ascii-escaped", text=json.dumps(base, ensure_ascii=True))
+    variant("format-other", edit(format="ipfs-kit-snapshot-v2"))
+    variant("version-newer", edit(version=2))
+    variant("version-zero", edit(version=0))
+    variant("version-negative", edit(version=-1))
+    variant("version-u32-max", edit(version=4294967295))
+    variant("sequence-u64-max", edit(sequence=18446744073709551615))
+    variant("sequence-float", edit(sequence=1.0))
+    variant("missing-global-hash", edit(global_hash=KeyError))
+    variant("missing-message", edit(message=KeyError))
+    variant("unknown-field", edit(extra={"nested": [1, 2, {"x": None}]}))
+    variant("message-escapes", edit(message="nul \u0000 tab \t emoji \ud83d\ude00 \u2028 end"))
+    variant("parent-null", edit(parent=None))
+    variant("no-buckets", edit(buckets={}, bucket_count=0))
+    variant("global-hash-base32", edit(global_hash="bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"))
+    variant("global-hash-v0", edit(global_hash="QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"))
+    variant("global-hash-identity", edit(global_hash="bafkqaaa"))
+    variant("global-hash-not-cid", edit(global_hash="zzzz-not-a-cid"))
+    variant("global-hash-empty", edit(global_hash=""))
+    variant("snapshot-id-traversal", edit(snapshot_id="../../../etc/passwd"))
+    variant("snapshot-id-short", edit(snapshot_id="snap"))
+    variant("bucket-root-not-cid", edit_bucket(content_hash="not a cid"))
+    variant("bucket-index-base16", edit_bucket(snapshot_hash="f01551220" + "00" * 32))
+    variant("bucket-version-negative", edit_bucket(version=-9223372036854775808))
+    variant("bucket-car-ready-string", edit_bucket(car_ready="true"))
+    variant("bucket-names-hostile", edit(buckets={"": base["buckets"]["a"], "../x": base["buckets"]["a"], "\u001b]0;t\u0007": base["buckets"]["a"]}))
+    dup = json.dumps(base, indent=2)
+    variant("duplicate-key", text=dup.replace('"format": "ipfs-kit-snapshot",', '"format": "ipfs-kit-snapshot",\n  "format": "ipfs-kit-snapshot",', 1))
+    variant("duplicate-bucket", text=dup.replace('"buckets": {', '"buckets": {"a": ' + json.dumps(base["buckets"]["old"]) + ",", 1))
+    variant("truncated", text=dup[: len(dup) // 2])
+    variant("trailing-garbage", text=dup + "\n{}")
+    variant("lone-surrogate", text=dup.replace('"two more"', '"\\ud800"', 1))
+    variant("deep-nesting", text=dup.replace('"parent": ', '"extra": ' + "[" * 200 + "]" * 200 + ', "parent": ', 1))
+    return seeds
+
+
 def write(target, seeds):
     out = os.path.join(SEEDS, target)
     os.makedirs(out, exist_ok=True)
@@ -320,9 +391,19 @@ def write(target, seeds):
 def main():
     if not os.path.exists(GO_CAR_FIXTURE):
         sys.exit(f"missing fixture {GO_CAR_FIXTURE}")
-    n = write("car_reader", car_seeds())
-    m = write("dag_pb", dag_pb_seeds())
-    print(f"wrote {n} car_reader seeds and {m} dag_pb seeds under {os.path.relpath(SEEDS, REPO)}/")
+    sys.path.insert(0, HERE)
+    from make_dag_seeds import dag_seeds
+
+    dag = dag_seeds()
+    counts = {
+        "car_reader": write("car_reader", car_seeds()),
+        "dag_pb": write("dag_pb", dag_pb_seeds()),
+        "unixfs_tree": write("unixfs_tree", dag),
+        "car_import": write("car_import", dag),
+        "snapshot_record": write("snapshot_record", snapshot_record_seeds()),
+    }
+    summary = ", ".join(f"{n} {target}" for target, n in counts.items())
+    print(f"wrote seeds under {os.path.relpath(SEEDS, REPO)}/: {summary}")
 
 
 if __name__ == "__main__":

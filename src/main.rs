@@ -37,13 +37,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// What a storage failure most likely means, in words. SQLite reports a full disk as
+/// What a storage failure most likely means, in words. A row that no longer decodes (an
+/// integer out of range, a wrong type) is a damaged database, as is SQLite's own verdict. SQLite reports a full disk as
 /// `SQLITE_FULL`, or, when the WAL's shared-memory file cannot be made or grown, as an
 /// `xShmMap`/`xShmOpen` I/O error that names neither cause; files report ENOSPC.
 fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
     const FULL: &str = "the disk is full: free some space and run the command again";
     const SHM: &str = "SQLite could not map its shared-memory file: is the disk full, or the home read-only?";
+    const DAMAGED: &str = "a database looks damaged: `ipfs-kit check` says what is lost and how to rebuild it";
     err.chain().find_map(|e| {
+        if let Some(
+            rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..),
+        ) = e.downcast_ref::<rusqlite::Error>()
+        {
+            return Some(DAMAGED);
+        }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             return (io.kind() == std::io::ErrorKind::StorageFull).then_some(FULL);
         }
@@ -53,6 +63,9 @@ fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
             const SQLITE_IOERR_SHMMAP: i32 = 5386;
             if code.code == rusqlite::ErrorCode::DiskFull {
                 return Some(FULL);
+            }
+            if matches!(code.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) {
+                return Some(DAMAGED);
             }
             return matches!(code.extended_code, SQLITE_IOERR_SHMOPEN | SQLITE_IOERR_SHMSIZE | SQLITE_IOERR_SHMMAP)
                 .then_some(SHM);

@@ -115,3 +115,91 @@ fn check_read_data_finds_dags_that_break_the_structural_rules() {
         assert!(found, "{case}: {text}");
     }
 }
+
+/// A bucket of 300 files with one snapshot, and its root.
+fn three_hundred_files() -> (Kit, tempfile::TempDir, String) {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let dir = src.path().join("src");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..300 {
+        std::fs::write(dir.join(format!("f{i}.txt")), format!("file {i}\n")).unwrap();
+    }
+    kit.ok(&["bucket", "create", "b"]);
+    kit.ok(&["bucket", "add", "b", s(&dir), "-q"]);
+    kit.ok(&["bucket", "snapshot"]);
+    let root = kit.root("b");
+    (kit, src, root)
+}
+
+/// The recovery `check` names: move the catalog aside, restore the bucket from its root.
+fn follow_the_recovery(kit: &Kit, root: &str, text: &str) {
+    assert!(text.contains("move catalog.sqlite"), "the recovery is named: {text}");
+    assert!(text.contains(&format!("bucket restore b --from-cid {root}")), "{text}");
+    let aside = kit.path().join("aside");
+    std::fs::create_dir(&aside).unwrap();
+    for name in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] {
+        let _ = std::fs::rename(kit.path().join(name), aside.join(name));
+    }
+    kit.ok(&["bucket", "restore", "b", "--from-cid", root]);
+    let (ok, text) = check_text(kit, &["check", "--read-data"]);
+    assert!(ok, "{text}");
+    assert_eq!(kit.ok(&["bucket", "cat", "b", "src/f7.txt"]), "file 7\n");
+}
+
+/// A value no row can hold (what a flipped bit in a record gives): check reports it and the
+/// recovery it names works, instead of every command dying on "Integer out of range".
+#[test]
+fn a_damaged_catalog_row_is_reported_with_its_recovery() {
+    let (kit, _src, root) = three_hundred_files();
+    let db = rusqlite::Connection::open(kit.path().join("catalog.sqlite")).unwrap();
+    db.execute("UPDATE entries SET size = -5001 WHERE path = 'src/f7.txt'", []).unwrap();
+    drop(db);
+    // Commands that read the row fail with one line that points at `check`.
+    let out = kit.run(&["bucket", "files", "b"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("ipfs-kit check"), "{err}");
+    for args in [&["check"][..], &["check", "--repair"], &["check", "--read-data"]] {
+        let (ok, text) = check_text(&kit, args);
+        assert!(!ok, "{args:?}: {text}");
+        assert!(text.contains("catalog rows cannot be read"), "{args:?}: {text}");
+        assert!(text.contains("errors"), "{args:?} finished its report: {text}");
+    }
+    let (_, text) = check_text(&kit, &["check"]);
+    follow_the_recovery(&kit, &root, &text);
+}
+
+/// Damage to the catalog's b-tree pages: SQLite's quick_check in `check` names it.
+#[test]
+fn a_damaged_catalog_page_is_reported_with_its_recovery() {
+    let (kit, _src, root) = three_hundred_files();
+    let path = kit.path().join("catalog.sqlite");
+    // Checkpoint the WAL so the pages are in the main file, then flip 64 bytes of the header of
+    // every b-tree page after the first (page size from the file header).
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    drop(db);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    for start in (page..bytes.len()).step_by(page * 3) {
+        for b in &mut bytes[start..start + 64] {
+            *b ^= 0x5a;
+        }
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let (ok, text) = check_text(&kit, &["check"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("catalog.sqlite is damaged") || text.contains("cannot be read"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(text.contains("move catalog.sqlite"), "{text}");
+    // The recovery named: the catalog aside, the bucket back from the snapshot.
+    for name in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] {
+        let _ = std::fs::rename(kit.path().join(name), kit.path().join(format!("{name}.damaged")));
+    }
+    let listing = kit.ok(&["bucket", "snapshots"]);
+    let id = listing.split_whitespace().find(|w| w.starts_with("snapshot_")).expect("a snapshot id").to_owned();
+    kit.ok(&["bucket", "restore", "b", "--snapshot", &id]);
+    assert_eq!(kit.root("b"), root);
+    let (ok, text) = check_text(&kit, &["check", "--read-data"]);
+    assert!(ok, "{text}");
+}

@@ -44,6 +44,15 @@ pub(crate) struct Context {
 impl Context {
     /// Opens the home for a command, telling the user if it waits for another writer.
     pub fn open(&self, command: &str) -> Result<Buckets> {
+        let mut buckets = self.open_unrepaired(command)?;
+        buckets.repair_indexes()?;
+        buckets.repair_manifest()?;
+        Ok(buckets)
+    }
+
+    /// Opens the home without first rewriting stale indexes or the manifest: for `check`, which
+    /// must report a damaged catalog rather than die rewriting an index from it.
+    pub fn open_unrepaired(&self, command: &str) -> Result<Buckets> {
         let mut buckets = Buckets::open(self.home.clone())?;
         let on_wait = Box::new(|what: &Waiting<'_>| match what {
             Waiting::Writer(holder) => eprintln!("ipfs-kit: waiting for the lock held by {holder}"),
@@ -52,8 +61,6 @@ impl Context {
         });
         buckets.set_lock_policy(self.lock_wait, command, on_wait);
         buckets.set_limits(self.limits);
-        buckets.repair_indexes()?;
-        buckets.repair_manifest()?;
         Ok(buckets)
     }
 }

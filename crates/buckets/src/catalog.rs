@@ -242,6 +242,19 @@ pub fn buckets(db: &Connection) -> Result<Vec<BucketRow>, BucketError> {
     Ok(rows)
 }
 
+/// SQLite's `quick_check` of the catalog: `None` when it is sound, else its first complaint
+/// (and how many more there are).
+pub fn quick_check(db: &Connection) -> Result<Option<String>, BucketError> {
+    let mut stmt = db.prepare("PRAGMA quick_check(20)")?;
+    let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(match lines.as_slice() {
+        [ok] if ok == "ok" => None,
+        [] => Some("quick_check returned nothing".into()),
+        [first] => Some(first.clone()),
+        [first, rest @ ..] => Some(format!("{first} (and {} more problems)", rest.len())),
+    })
+}
+
 /// Adds a bucket. A name that differs from an existing one only by case is refused: the
 /// Parquet indexes `B_vfs.parquet` and `b_vfs.parquet` would be one file on a case-insensitive
 /// filesystem (macOS, Windows, many network shares).

@@ -21,7 +21,7 @@ use ipfs_kit_unixfs::{DagReader, EntryKind, TreeLimits, check_tree};
 use crate::buckets::Buckets;
 use crate::catalog::{self, EntryRow};
 use crate::dag::{BadBlock, Marker, tree_rows};
-use crate::error::BucketError;
+use crate::error::{BucketError, chain};
 use crate::index;
 use crate::manifest::{self, META_DIR, SnapshotRecord};
 
@@ -57,6 +57,10 @@ impl CheckReport {
 /// How many row disagreements to list per bucket before summing up the rest.
 const ROWS_LISTED: usize = 5;
 
+/// How to get a home back whose catalog is damaged: the DAGs and snapshots are intact.
+const CATALOG_RECOVERY: &str = "move catalog.sqlite (and any catalog.sqlite-wal, -shm) aside, then rebuild each bucket \
+     with `ipfs-kit bucket restore NAME --snapshot ID` (see `ipfs-kit bucket snapshots`) or `--from-cid ROOT`";
+
 const READD: &str = "add the file again (`ipfs-kit bucket add`) or import a CAR that holds the block \
                      (`ipfs-kit car import`)";
 
@@ -66,6 +70,12 @@ impl Buckets {
     /// damaged blocks are dropped so that adding or importing them again stores good bytes.
     pub fn check(&mut self, read_data: bool, repair: bool) -> Result<CheckReport, BucketError> {
         let mut report = CheckReport::default();
+        // Page-level damage first: SQLite's own check of the catalog's b-trees.
+        match catalog::quick_check(&self.db) {
+            Ok(None) => {}
+            Ok(Some(problem)) => report.error(format!("catalog.sqlite is damaged: {problem}"), CATALOG_RECOVERY),
+            Err(err) => report.error(format!("catalog.sqlite cannot be checked: {}", chain(&err)), CATALOG_RECOVERY),
+        }
         if let LockState::Stale(holder) = WriterLock::inspect(&self.home.lock_path())? {
             report.hint(
                 format!("the writer lock still names {holder}, which has exited"),
@@ -243,7 +253,16 @@ impl Buckets {
         repair: bool,
         damaged: &mut Vec<Cid>,
     ) -> Result<(), BucketError> {
-        let buckets = catalog::buckets(&self.db)?;
+        let buckets = match catalog::buckets(&self.db) {
+            Ok(buckets) => buckets,
+            Err(err) => {
+                report.error(
+                    format!("catalog.sqlite: the bucket rows cannot be read: {}", chain(&err)),
+                    CATALOG_RECOVERY,
+                );
+                return Ok(());
+            }
+        };
         report.buckets = buckets.len();
         for bucket in buckets {
             let name = &bucket.name;
@@ -264,8 +283,20 @@ impl Buckets {
                     );
                 }
             }
-            let catalog_rows: HashMap<String, EntryRow> =
-                catalog::subtree(&self.db, name, "")?.into_iter().map(|r| (r.path.clone(), r)).collect();
+            let catalog_rows: HashMap<String, EntryRow> = match catalog::subtree(&self.db, name, "") {
+                Ok(rows) => rows.into_iter().map(|r| (r.path.clone(), r)).collect(),
+                Err(err) => {
+                    report.error(
+                        format!("bucket {name:?}: its catalog rows cannot be read: {}", chain(&err)),
+                        format!(
+                            "{CATALOG_RECOVERY}; this bucket's last root is {}: `ipfs-kit bucket restore {name} \
+                             --from-cid {}` brings it back as it was",
+                            bucket.root, bucket.root
+                        ),
+                    );
+                    continue;
+                }
+            };
             // A DAG that cannot even be walked for rows is a finding, not the end of the check.
             let dag_rows = match marker.bad.is_empty() {
                 false => None,
@@ -286,7 +317,10 @@ impl Buckets {
                 for row in &dag_rows {
                     match catalog_rows.get(&row.path) {
                         Some(c) if c.cid == row.cid && c.tsize == row.tsize => seen += 1,
-                        Some(c) => problems.push(format!("{:?}: catalog has {}, the DAG {}", row.path, c.cid, row.cid)),
+                        Some(c) => problems.push(format!(
+                            "{:?}: catalog has {} (Tsize {}), the DAG {} (Tsize {})",
+                            row.path, c.cid, c.tsize, row.cid, row.tsize
+                        )),
                         None => problems.push(format!("{:?} is in the DAG but not in the catalog", row.path)),
                     }
                 }
@@ -353,8 +387,13 @@ impl Buckets {
             return Ok(());
         }
         if repair {
-            self.write_index(name, None)?;
-            report.repaired.push(format!("rewrote the Parquet index of {name:?}"));
+            match self.write_index(name, None) {
+                Ok(()) => report.repaired.push(format!("rewrote the Parquet index of {name:?}")),
+                Err(err) => report.error(
+                    format!("bucket {name:?}: its Parquet index cannot be rewritten: {}", chain(&err)),
+                    CATALOG_RECOVERY,
+                ),
+            }
             return Ok(());
         }
         let fix =
