@@ -297,9 +297,19 @@ def hostile_trees():
     return seeds
 
 
-def dag_seeds():
+# Shapes a target fails on today: they are kept in that target's seeds as `regress-*` files
+# (see the fuzz report), so the generated set leaves them out there.
+REGRESSIONS = {
+    "unixfs_tree": {"depth-file-256-levels", "depth-file-reused-deeper"},
+    "car_import": {"global-without-bucket", "global-bucket-is-file", "global-bad-index"},
+}
+
+
+def dag_seeds(target=None):
     seeds = good_trees()
     seeds.update(hostile_trees())
+    for name in REGRESSIONS.get(target, ()):
+        del seeds[name]
     return seeds
 
 

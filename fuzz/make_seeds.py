@@ -394,12 +394,11 @@ def main():
     sys.path.insert(0, HERE)
     from make_dag_seeds import dag_seeds
 
-    dag = dag_seeds()
     counts = {
         "car_reader": write("car_reader", car_seeds()),
         "dag_pb": write("dag_pb", dag_pb_seeds()),
-        "unixfs_tree": write("unixfs_tree", dag),
-        "car_import": write("car_import", dag),
+        "unixfs_tree": write("unixfs_tree", dag_seeds("unixfs_tree")),
+        "car_import": write("car_import", dag_seeds("car_import")),
         "snapshot_record": write("snapshot_record", snapshot_record_seeds()),
     }
     summary = ", ".join(f"{n} {target}" for target, n in counts.items())

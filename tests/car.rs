@@ -124,7 +124,7 @@ fn shards_hash_like_ipfs_car_and_exports_are_byte_identical() {
     for extra in [None, Some("--v2")] {
         let (a, b) = (out.path().join("a.car"), out.path().join("b.car"));
         for p in [&a, &b] {
-            let mut args = vec!["bucket", "export-car", "t", "-o", s(p)];
+            let mut args = vec!["bucket", "export-car", "t", "-o", s(p), "--force"];
             args.extend(extra);
             kit.ok(&args);
         }

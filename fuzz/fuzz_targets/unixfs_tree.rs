@@ -13,12 +13,13 @@
 #![no_main]
 
 use std::error::Error;
+use std::sync::OnceLock;
 
 use cid::Cid;
 use ipfs_kit_fuzz::{Budget, LIMITS, blocks, memory_blocks, walk};
 use ipfs_kit_unixfs::pb::PbNode;
 use ipfs_kit_unixfs::reader::DagReader;
-use ipfs_kit_unixfs::{BlockSource, check_tree};
+use ipfs_kit_unixfs::{BlockSource, ReadError, check_tree};
 use libfuzzer_sys::fuzz_target;
 
 /// Pass 1: small, the reader alone has no bounds of its own.
@@ -51,6 +52,21 @@ impl BlockSource for HideKnownReaderPanic<'_> {
     }
 }
 
+/// `IPFS_KIT_FUZZ_TOLERATE=too-deep` lets a long run go on past the known checker/reader
+/// disagreement on file DAG depth (`regress-file-depth-*`): a checked walk that fails only with
+/// the reader's `TooDeep` is then inconclusive. Unset (CI, the smoke run) it is a failure.
+fn tolerate_too_deep() -> bool {
+    static TOLERATE: OnceLock<bool> = OnceLock::new();
+    *TOLERATE.get_or_init(|| std::env::var("IPFS_KIT_FUZZ_TOLERATE").is_ok_and(|v| v.split(',').any(|t| t == "too-deep")))
+}
+
+fn is_too_deep(err: &(dyn Error + 'static)) -> bool {
+    let read = err.downcast_ref::<ReadError>().or_else(|| {
+        err.downcast_ref::<std::io::Error>().and_then(|e| e.get_ref()).and_then(|e| e.downcast_ref::<ReadError>())
+    });
+    matches!(read, Some(ReadError::TooDeep { .. }))
+}
+
 fuzz_target!(|data: &[u8]| {
     let blocks = blocks(data);
     let Some(root) = blocks.first().map(|b| b.cid) else { return };
@@ -77,6 +93,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(walked.longest_path, summary.longest_path, "path: walk {walked:?}, check_tree {summary:?}");
         }
         Err(_) if budget.spent() => {}
+        Err(err) if tolerate_too_deep() && is_too_deep(err.as_ref()) => {}
         Err(err) => panic!("check_tree accepted {root} ({summary:?}) but reading it fails: {err}"),
     }
 });

@@ -14,7 +14,8 @@
 //! always sha2-256 of the bytes ([`sha256_cid`]). The first block is the root. A length that
 //! runs past the end takes what is left; a varint longer than 10 bytes ends the list. Every
 //! input decodes to something, so the fuzzer never wastes a mutation on a framing error.
-//! `fuzz/make_dag_seeds.py` writes seeds in this framing.
+//! `fuzz/make_dag_seeds.py` writes seeds in this framing; `fuzz/frame_to_car.py` turns an input
+//! into the CAR `car_import` builds from it, to reproduce a finding with the CLI.
 
 use std::cell::Cell;
 use std::error::Error;

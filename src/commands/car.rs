@@ -100,10 +100,11 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
         }
         let under = car.missing_under(root)?;
         // A complete UnixFS DAG must also be one that ipfs-kit can list, mount and unpack.
-        if under.is_empty() && matches!(root.codec(), DAG_PB | RAW) {
-            if let Err(err) = check_tree(&car, root, &ctx.limits) {
-                faults.push(format!("root {root}: {err}"));
-            }
+        if under.is_empty()
+            && matches!(root.codec(), DAG_PB | RAW)
+            && let Err(err) = check_tree(&car, root, &ctx.limits)
+        {
+            faults.push(format!("root {root}: {err}"));
         }
         missing.extend(under);
     }

@@ -101,7 +101,7 @@ impl WriterLock {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = read_record(&mut file).unwrap_or_else(|| LockHolder::unknown());
+                    let holder = read_record(&mut file).unwrap_or_else(LockHolder::unknown);
                     if Instant::now() >= deadline {
                         return Err(StoreError::Locked { holder });
                     }
@@ -134,9 +134,7 @@ impl WriterLock {
         let record = read_record(&mut file);
         match file.try_lock() {
             Ok(()) => Ok(record.map_or(LockState::Free, LockState::Stale)),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Ok(LockState::Held(record.unwrap_or_else(|| LockHolder::unknown())))
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(LockState::Held(record.unwrap_or_else(LockHolder::unknown))),
             Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
         }
     }
