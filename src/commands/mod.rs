@@ -38,8 +38,19 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Opens the home for a command, telling the user if it waits for another writer.
+    /// Opens the home for a command, telling the user if it waits for another writer. An index
+    /// or manifest left stale by a crash is rewritten first, if no other writer holds the lock
+    /// (it is never waited for); when nothing is stale no lock is taken.
     pub fn open(&self, command: &str) -> Result<Buckets> {
+        let mut buckets = self.open_read(command)?;
+        buckets.repair_indexes()?;
+        buckets.repair_manifest()?;
+        Ok(buckets)
+    }
+
+    /// Opens the home for `bucket cat` and `bucket get`, which take no lock and write nothing
+    /// but read counts: a stale index is left for the next writer (reads use the catalog).
+    pub fn open_read(&self, command: &str) -> Result<Buckets> {
         let mut buckets = Buckets::open(self.home.clone())?;
         let on_wait = Box::new(|what: &Waiting<'_>| match what {
             Waiting::Writer(holder) => eprintln!("ipfs-kit: waiting for the lock held by {holder}"),
@@ -47,8 +58,6 @@ impl Context {
             Waiting::Writers => eprintln!("ipfs-kit: waiting for commands that are writing blocks to finish"),
         });
         buckets.set_lock_policy(self.lock_wait, command, on_wait);
-        buckets.repair_indexes()?;
-        buckets.repair_manifest()?;
         Ok(buckets)
     }
 }
