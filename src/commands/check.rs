@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Context;
 
 pub fn run(ctx: &Context, read_data: bool, repair: bool, json: bool) -> Result<()> {
-    let report = ctx.open("ipfs-kit check")?.check(read_data, repair)?;
+    let report = ctx.open("ipfs-kit check")?.check_settled(read_data, repair)?;
     if json {
         let list = |items: &[ipfs_kit_buckets::check::Finding]| -> Vec<serde_json::Value> {
             items.iter().map(|f| json!({"message": f.message, "repair": f.repair})).collect()

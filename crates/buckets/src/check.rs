@@ -71,7 +71,8 @@ impl Buckets {
             );
         }
         let _pin = self.pin()?;
-        let _lock = self.lock()?;
+        // Only repairs write; a plain check reads while writers run (see `settle.rs`).
+        let _lock = if repair { Some(self.lock()?) } else { None };
         let mut damaged: Vec<Cid> = Vec::new();
         self.check_snapshots(&mut report, repair, &mut damaged)?;
         self.check_buckets(&mut report, repair, &mut damaged)?;

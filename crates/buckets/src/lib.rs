@@ -24,6 +24,7 @@ pub mod manifest;
 pub mod mime;
 pub mod names;
 pub mod restore;
+mod settle;
 pub mod snapshot;
 pub mod time;
 pub mod tree;
