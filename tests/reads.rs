@@ -178,3 +178,51 @@ fn read_counts_reach_the_parquet_index() {
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r.access_count == 0 && r.last_accessed.is_none()), "{rows:?}");
 }
+
+#[test]
+fn check_and_gc_dry_run_stay_right_while_a_writer_commits() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let kit = Kit::new();
+    let src = bucket_with_files(&kit);
+    kit.ok(&["bucket", "snapshot"]);
+    let stop = AtomicBool::new(false);
+    /// Stops the writer however the checks end, or a failed assertion would wait for it forever.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut commits = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let file = write(src.path(), &format!("w/{commits:04}.txt"), format!("{commits}\n").as_bytes());
+                kit.ok(&["bucket", "add", "r", s(&file), "--to", "w"]);
+                if commits % 3 == 2 {
+                    kit.ok(&["bucket", "rm-file", "r", &format!("w/{:04}.txt", commits - 1)]);
+                }
+                if commits % 4 == 3 {
+                    kit.ok(&["bucket", "snapshot"]);
+                }
+                commits += 1;
+            }
+            commits
+        });
+        let stopping = Stop(&stop);
+        for _ in 0..6 {
+            let out = kit.run(&["--lock-wait", "5", "check", "--json"]);
+            let check: Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|_| panic!("check: {}", String::from_utf8_lossy(&out.stderr)));
+            assert_eq!(check["errors"], serde_json::json!([]), "{check}");
+            kit.ok(&["--lock-wait", "0", "gc", "--dry-run"]);
+            assert!(kit.run(&["--lock-wait", "0", "bucket", "cat", "r", "docs/a.txt"]).status.success());
+        }
+        drop(stopping);
+        let commits = writer.join().unwrap();
+        assert!(commits > 0, "the writer ran");
+    });
+    // Nothing was deleted under the writer, and the reads were counted.
+    assert_eq!(kit.json(&["check", "--read-data"])["errors"], serde_json::json!([]));
+    assert_eq!(listed_counts(&kit, "r")[0], ("docs/a.txt".to_owned(), 6));
+}

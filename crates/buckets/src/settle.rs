@@ -1,20 +1,23 @@
 //! `check` while writers run.
 //!
 //! A plain `check` takes no writer lock (only `--repair` does), so it never waits for a writer
-//! and never holds one up for the minutes `--read-data` can take. A change committed while it
-//! reads can make the catalog, a DAG, an index or the manifest disagree for a moment (a root
-//! read before the commit, rows after it; an index not rewritten yet; a snapshot file written
-//! before its manifest). So errors found while the home moved are looked for again on the new
-//! state: what a check reports was true of a home that stood still while it looked, unless the
-//! home kept moving through every attempt.
+//! and never holds one up for the minutes `--read-data` can take. A writer that commits while it
+//! reads can make the catalog, a DAG, an index or the manifest disagree for a moment (a root read
+//! before the commit, rows after it; an index not rewritten yet; a snapshot file written before
+//! its manifest). So errors count only if the home stood still while the check looked: no
+//! bucket's counters, snapshot file or manifest changed, and no writer held the lock. Otherwise the
+//! check runs again, and after `ATTEMPTS` unsettled runs once more under the writer lock (waiting
+//! as any writer would); if even that cannot be had, the last findings come with a hint saying so.
+
+use ipfs_kit_blockstore::{LockState, StoreError, WriterLock};
 
 use crate::buckets::Buckets;
 use crate::catalog;
-use crate::check::CheckReport;
+use crate::check::{CheckReport, Finding};
 use crate::error::BucketError;
 use crate::manifest;
 
-/// How many times a check is run before its findings are reported whatever happens.
+/// How many lock-free runs a check gets before it waits for the writer lock.
 const ATTEMPTS: usize = 3;
 
 /// What a check's findings depend on that a writer changes.
@@ -24,6 +27,8 @@ struct HomeState {
     buckets: Vec<(String, i64, i64)>,
     snapshots: Vec<String>,
     manifest: Option<Vec<u8>>,
+    /// A writer holds the lock: it may be between two of its steps.
+    writing: bool,
 }
 
 impl Buckets {
@@ -35,20 +40,36 @@ impl Buckets {
             Err(_) => Vec::new(),
         };
         let manifest = std::fs::read(self.home.manifest_path()).ok();
-        Ok(HomeState { buckets, snapshots, manifest })
+        let writing = matches!(WriterLock::inspect(&self.home.lock_path())?, LockState::Held(_));
+        Ok(HomeState { buckets, snapshots, manifest, writing })
     }
 
-    /// `check`, run again (up to `ATTEMPTS` times) when it found errors and a writer changed
-    /// the home while it looked. With `repair` it holds the writer lock and runs once.
+    /// `check`, with findings that hold for a home standing still (see the module comment).
+    /// With `repair` it holds the writer lock and runs once.
     pub fn check_settled(&mut self, read_data: bool, repair: bool) -> Result<CheckReport, BucketError> {
-        let mut attempt = 1;
-        loop {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
             let before = self.home_state()?;
             let report = self.check(read_data, repair)?;
-            if repair || report.errors.is_empty() || attempt == ATTEMPTS || self.home_state()? == before {
+            if repair || report.errors.is_empty() || (!before.writing && self.home_state()? == before) {
                 return Ok(report);
             }
-            attempt += 1;
+            last = Some(report);
+        }
+        // Lock order: the collection pin, then the writer lock (`check` pins again, shared).
+        let _pin = self.pin()?;
+        match self.lock() {
+            Ok(_lock) => self.check(read_data, false),
+            Err(BucketError::Store(StoreError::Locked { holder })) => {
+                let mut report = last.expect("at least one attempt");
+                report.hints.push(Finding {
+                    message: format!("{holder} was changing the home while it was checked"),
+                    repair: "some errors may be its change in progress; run `ipfs-kit check` again when it is done"
+                        .into(),
+                });
+                Ok(report)
+            }
+            Err(other) => Err(other),
         }
     }
 }
