@@ -30,6 +30,8 @@ fn index_opens_in_pyarrow_and_duckdb_with_true_values() {
     kit(h, &["bucket", "add", "idx", src.path().join("data").to_str().unwrap()]);
     let cat = common::ipfs_kit(&["--home", h.to_str().unwrap(), "bucket", "cat", "idx", "data/big.bin"]);
     assert!(cat.status.success() && cat.stdout.len() == 3_000_000, "cat of big.bin");
+    // Reads reach the Parquet file when it is next written under the lock, here by a snapshot.
+    kit(h, &["bucket", "snapshot", "idx"]);
     let disk = json!({"data/big.bin": big, "data/d07/f00007.bin": src.path().join("data/d07/f00007.bin")});
     let report = check_index(h, &disk);
     assert_eq!(report["rows"], 20_001);
@@ -43,6 +45,7 @@ fn index_opens_in_pyarrow_and_duckdb_with_true_values() {
     kit(h, &["bucket", "mv", "idx", "data/d30", "data/zz-moved"]);
     let cat = common::ipfs_kit(&["--home", h.to_str().unwrap(), "bucket", "cat", "idx", "data/d31/f00031.bin"]);
     assert!(cat.status.success());
+    kit(h, &["bucket", "snapshot", "idx"]);
     let report = check_index(h, &json!({"data/big.bin": big}));
     assert_eq!(report["rows"], 20_001 + 1 - 500);
     // A full rewrite (the index deleted, as after a crash) gives the same rows.

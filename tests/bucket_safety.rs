@@ -4,10 +4,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use common::{Rng, kit_cmd, kit_ok as ok, write};
+use common::{Rng, hold_lock, kit_cmd, kit_ok as ok, write};
 
 fn root(home: &Path, bucket: &str) -> String {
     let info: serde_json::Value = serde_json::from_str(&ok(home, &["bucket", "info", bucket, "--json"])).unwrap();
@@ -211,24 +211,4 @@ fn unlock_clears_only_a_stale_lock() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("held by a live process"));
     holder.kill().unwrap();
     holder.wait().unwrap();
-}
-
-/// Starts a process that holds the writer lock at `lock` (as pid itself on "testhost", command
-/// "test holder") until killed; returns once the lock is held.
-fn hold_lock(lock: &Path) -> Child {
-    use std::io::BufRead;
-    let script = r#"
-import fcntl, os, sys, time
-f = open(sys.argv[1], "a+")
-fcntl.flock(f, fcntl.LOCK_EX)
-f.seek(0); f.truncate()
-f.write(f"pid={os.getpid()}\nhost=testhost\nsince=1\ncommand=test holder\n"); f.flush()
-print("held", flush=True)
-time.sleep(60)
-"#;
-    let mut holder = Command::new("python3").arg("-c").arg(script).arg(lock).stdout(Stdio::piped()).spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "held");
-    holder
 }

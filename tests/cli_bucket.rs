@@ -308,7 +308,7 @@ fn a_catalog_of_another_layout_is_refused_clearly() {
         .status()
         .unwrap();
     assert!(status.success());
-    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 2");
+    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 3");
 }
 
 #[test]
@@ -330,5 +330,46 @@ fn a_layout_1_catalog_is_migrated_on_open() {
         .arg(&catalog)
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "2");
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "3");
+}
+
+#[test]
+fn a_layout_2_catalog_moves_its_read_counts_out_on_open() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    let dir = src.path().join("d");
+    write(&dir, "read.txt", b"read often\n");
+    write(&dir, "never.txt", b"never read\n");
+    kit.ok(&["bucket", "create", "old"]);
+    kit.ok(&["bucket", "add", "old", s(&dir)]);
+    let snapshot = kit.json(&["bucket", "snapshot"]);
+    // What ipfs-kit wrote before read counts moved to access.sqlite: the counts in two columns
+    // of `entries`, user_version 2, no access.sqlite.
+    std::fs::remove_file(kit.home.path().join("access.sqlite")).unwrap();
+    let catalog = kit.home.path().join("catalog.sqlite");
+    let sql = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+               db.execute('ALTER TABLE entries ADD COLUMN access_count INTEGER NOT NULL DEFAULT 0'); \
+               db.execute('ALTER TABLE entries ADD COLUMN last_accessed TEXT'); \
+               db.execute(\"UPDATE entries SET access_count = 7, last_accessed = '2026-01-02T03:04:05.000000Z' \
+                           WHERE path = 'd/read.txt'\"); \
+               db.execute('PRAGMA user_version = 2'); db.commit()";
+    let status = std::process::Command::new("python3").arg("-c").arg(sql).arg(&catalog).status().unwrap();
+    assert!(status.success());
+    let rows: Vec<Value> =
+        kit.ok(&["bucket", "files", "old", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((rows[0]["path"].as_str(), rows[0]["access_count"].as_i64()), (Some("d/never.txt"), Some(0)));
+    assert_eq!((rows[1]["path"].as_str(), rows[1]["access_count"].as_i64()), (Some("d/read.txt"), Some(7)));
+    assert_eq!(rows[1]["last_accessed"], "2026-01-02T03:04:05.000000Z");
+    // Counted on from there, and no change to history.
+    assert!(kit.run(&["bucket", "cat", "old", "d/read.txt"]).status.success());
+    let again = kit.json(&["bucket", "snapshot"]);
+    assert_eq!((again["created"].as_bool(), &again["global_hash"]), (Some(false), &snapshot["global_hash"]));
+    let row: Value =
+        serde_json::from_str(kit.ok(&["bucket", "files", "old", "--json"]).lines().nth(1).unwrap()).unwrap();
+    assert_eq!(row["access_count"], 8);
+    let layout = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+                  print(db.execute('PRAGMA user_version').fetchone()[0], \
+                        [c[1] for c in db.execute('PRAGMA table_info(entries)') if 'access' in c[1]])";
+    let out = std::process::Command::new("python3").arg("-c").arg(layout).arg(&catalog).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 []", "the columns are gone");
 }

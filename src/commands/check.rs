@@ -6,12 +6,12 @@ use serde_json::json;
 use super::Context;
 
 pub fn run(ctx: &Context, read_data: bool, repair: bool, json: bool) -> Result<()> {
-    let mut buckets = ctx.open_unrepaired("ipfs-kit check")?;
+    let mut buckets = ctx.open_read("ipfs-kit check")?;
     // What every command does on open, but a failure here (a damaged catalog) is for the check
     // below to report, not a reason to stop before it.
     let _ = buckets.repair_indexes();
     let _ = buckets.repair_manifest();
-    let report = buckets.check(read_data, repair)?;
+    let report = buckets.check_settled(read_data, repair)?;
     if json {
         let list = |items: &[ipfs_kit_buckets::check::Finding]| -> Vec<serde_json::Value> {
             items.iter().map(|f| json!({"message": f.message, "repair": f.repair})).collect()

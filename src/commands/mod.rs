@@ -42,17 +42,21 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Opens the home for a command, telling the user if it waits for another writer.
+    /// Opens the home for a command, telling the user if it waits for another writer. An index
+    /// or manifest left stale by a crash is rewritten first, if no other writer holds the lock
+    /// (it is never waited for); when nothing is stale no lock is taken.
     pub fn open(&self, command: &str) -> Result<Buckets> {
-        let mut buckets = self.open_unrepaired(command)?;
+        let mut buckets = self.open_read(command)?;
         buckets.repair_indexes()?;
         buckets.repair_manifest()?;
         Ok(buckets)
     }
 
-    /// Opens the home without first rewriting stale indexes or the manifest: for `check`, which
-    /// must report a damaged catalog rather than die rewriting an index from it.
-    pub fn open_unrepaired(&self, command: &str) -> Result<Buckets> {
+    /// Opens the home without first rewriting stale indexes or the manifest: for `bucket cat`
+    /// and `bucket get`, which take no lock and write nothing but read counts (reads use the
+    /// catalog), and for `check`, which must report a damaged catalog rather than die
+    /// rewriting an index from it.
+    pub fn open_read(&self, command: &str) -> Result<Buckets> {
         let mut buckets = Buckets::open(self.home.clone())?;
         let on_wait = Box::new(|what: &Waiting<'_>| match what {
             Waiting::Writer(holder) => eprintln!("ipfs-kit: waiting for the lock held by {holder}"),

@@ -176,3 +176,24 @@ pub fn kit_ok(home: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Starts a process that holds the writer lock at `lock` (as pid itself on "testhost", command
+/// "test holder") until killed; returns once the lock is held.
+pub fn hold_lock(lock: &Path) -> std::process::Child {
+    use std::io::BufRead;
+    let script = r#"
+import fcntl, os, sys, time
+f = open(sys.argv[1], "a+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.seek(0); f.truncate()
+f.write(f"pid={os.getpid()}\nhost=testhost\nsince=1\ncommand=test holder\n"); f.flush()
+print("held", flush=True)
+time.sleep(60)
+"#;
+    let mut holder =
+        Command::new("python3").arg("-c").arg(script).arg(lock).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "held");
+    holder
+}

@@ -11,6 +11,10 @@
 //! A crash before 2 leaves unindexed packs; after 2, unreferenced pack files. Both are orphans,
 //! which the next sweep removes. Sweeping needs the `CollectLock`, so no writer has unindexed
 //! packs of its own in flight and every file the index does not name is an orphan.
+//!
+//! `survey` is a dry run that needs only a `BlockPin` (no sweep can run meanwhile, writers
+//! can): it reports the store as it is, so blocks and packs of a writer still in flight count
+//! as dead and orphaned.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -22,7 +26,7 @@ use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
-use crate::gc_lock::CollectLock;
+use crate::gc_lock::{BlockPin, CollectLock};
 use crate::store::{BlockStore, PACK_MAGIC};
 
 /// A pack smaller than this is "small"; many small packs are merged into one.
@@ -119,6 +123,15 @@ fn matches(mh: &[u8], data: &[u8]) -> bool {
     mh.len() == 34 && mh[0] == 0x12 && mh[1] == 32 && mh[2..] == Sha256::digest(data)[..]
 }
 
+/// What a sweep would do: the packs with their use, and which to remove or rewrite.
+struct Plan {
+    packs: HashMap<i64, PackUse>,
+    orphans: Vec<(PathBuf, u64)>,
+    remove: Vec<i64>,
+    rewrite: Vec<i64>,
+    report: SweepReport,
+}
+
 /// Per pack: its live and dead blocks.
 #[derive(Default)]
 struct PackUse {
@@ -170,6 +183,19 @@ impl BlockStore {
         _lock: &CollectLock,
         at: &dyn Fn(&'static str),
     ) -> Result<SweepReport, StoreError> {
+        let plan = self.plan(is_live)?;
+        if dry_run {
+            return Ok(plan.report);
+        }
+        self.execute(plan, at)
+    }
+
+    /// What `sweep` would do, while writers may be running (see the module comment).
+    pub fn survey(&self, is_live: &dyn Fn(&[u8]) -> bool, _pin: &BlockPin) -> Result<SweepReport, StoreError> {
+        Ok(self.plan(is_live)?.report)
+    }
+
+    fn plan(&self, is_live: &dyn Fn(&[u8]) -> bool) -> Result<Plan, StoreError> {
         let mut packs = self.pack_use()?;
         {
             let db = self.db.lock().expect("index lock");
@@ -218,10 +244,11 @@ impl BlockStore {
         report.packs_removed = remove.len() as u64;
         report.packs_rewritten = rewrite.len() as u64;
         report.moved_bytes = rewrite.iter().map(|id| packs[id].live_bytes).sum();
-        if dry_run {
-            return Ok(report);
-        }
+        Ok(Plan { packs, orphans, remove, rewrite, report })
+    }
 
+    fn execute(&self, plan: Plan, at: &dyn Fn(&'static str)) -> Result<SweepReport, StoreError> {
+        let Plan { mut packs, orphans, remove, mut rewrite, report } = plan;
         // 1. Copy the live blocks of rewritten packs into new packs.
         rewrite.sort();
         let mut writer = self.writer();

@@ -11,6 +11,8 @@
 //!
 //! A crash in 1 or 2 leaves the old state (SQLite's commit is the switch); a crash in 3 leaves a
 //! stale index that the next command rewrites.
+//!
+//! Reads (`cat`, `get`) take no lock and change nothing but the read counts (`access.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,10 +30,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::catalog::{self, BucketRow, EntryRow};
 use crate::error::BucketError;
 use crate::home::Home;
-use crate::index::{PathRange, RowSource};
+use crate::index::PathRange;
 use crate::names::{check_bucket_name, check_entry_name, join, normalize_path, parent_of};
 use crate::time::now_rfc3339;
-use crate::{index, tree};
+use crate::{access, tree};
 
 /// A bucket with its totals, as `list` and `info` show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,8 @@ pub struct Found {
 pub struct Buckets {
     pub(crate) home: Home,
     pub(crate) db: Connection,
+    /// Read counts, apart from the catalog (`access.rs`).
+    pub(crate) access: Connection,
     pub(crate) store: BlockStore,
     lock_wait: Duration,
     command: String,
@@ -89,11 +93,13 @@ impl Buckets {
     /// Opens (creating if needed) the home.
     pub fn open(home: Home) -> Result<Self, BucketError> {
         std::fs::create_dir_all(home.index_dir()).map_err(BucketError::io(&home.index_dir()))?;
-        let db = catalog::open(&home.catalog_path())?;
+        let mut access = access::open(&home.access_path())?;
+        let db = catalog::open(&home.catalog_path(), &mut access)?;
         let store = BlockStore::open(&home.store_dir())?;
         Ok(Buckets {
             home,
             db,
+            access,
             store,
             lock_wait: Duration::from_secs(300),
             command: "ipfs-kit".into(),
@@ -218,7 +224,7 @@ impl Buckets {
         let stats = writer.commit()?;
         crash_point("file-blocks-committed");
         let added = imports.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
-        let bucket = self.apply(name, |db, version, now| {
+        let change = |db: &Connection, version, now: &str| {
             ensure_dir_chain(db, name, &dest, version, now)?;
             let mut change = Change::default();
             for (target, _, rows) in &imports {
@@ -231,7 +237,10 @@ impl Buckets {
                 change.rows.push(PathRange::subtree(target));
             }
             Ok(change)
-        })?;
+        };
+        // A replaced file starts its count over.
+        let forget = |counts: &mut Connection| imports.iter().try_for_each(|(t, _, _)| access::forget(counts, name, t));
+        let bucket = self.apply_then(name, change, forget)?;
         Ok(AddReport { bucket, added, files, bytes, new_blocks: stats.new_blocks, new_block_bytes: stats.new_bytes })
     }
 
@@ -242,6 +251,18 @@ impl Buckets {
         &mut self,
         name: &str,
         change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
+    ) -> Result<BucketRow, BucketError> {
+        self.apply_then(name, change, |_| Ok(()))
+    }
+
+    /// `apply`, with `counts` run on the read counts after the catalog commit and before the
+    /// index is written, so the index shows them moved or forgotten with the entries. A crash
+    /// in between leaves counts that no longer apply to any entry (see `access.rs`).
+    fn apply_then(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
+        counts: impl FnOnce(&mut Connection) -> Result<(), BucketError>,
     ) -> Result<BucketRow, BucketError> {
         let _pin = self.pin()?;
         let _lock = self.lock()?;
@@ -259,18 +280,9 @@ impl Buckets {
         catalog::set_root(&tx, name, &root.cid, root.tsize, version, &now)?;
         tx.commit()?;
         crash_point("catalog-committed");
+        counts(&mut self.access)?;
         self.write_index(name, was_indexed.then_some(change.rows.as_slice()))?;
         catalog::require_bucket(&self.db, name)
-    }
-
-    /// Rewrites a bucket's Parquet index from the catalog and marks it current. `changed`
-    /// lists the rows changed since the index on disk was current, when that is known.
-    pub(crate) fn write_index(&self, name: &str, changed: Option<&[PathRange]>) -> Result<(), BucketError> {
-        let bucket = catalog::require_bucket(&self.db, name)?;
-        let source = CatalogRows { db: &self.db, bucket: name };
-        index::write(&self.home.index_path(name), &bucket, &source, changed)?;
-        crash_point("index-written");
-        catalog::set_indexed_seq(&self.db, name, bucket.change_seq)
     }
 
     /// Rewrites any index left stale by a crash. Skips quietly if another writer holds the lock.
@@ -292,10 +304,12 @@ impl Buckets {
         Ok(stale)
     }
 
-    /// Files and symlinks whose path starts with `prefix`.
+    /// Files and symlinks whose path starts with `prefix`, with their read counts.
     pub fn files(&self, name: &str, prefix: &str, limit: Option<u64>) -> Result<Vec<EntryRow>, BucketError> {
         catalog::require_bucket(&self.db, name)?;
-        catalog::files(&self.db, name, prefix.trim_start_matches('/'), limit)
+        let mut rows = catalog::files(&self.db, name, prefix.trim_start_matches('/'), limit)?;
+        access::apply(&self.access, name, &mut rows)?;
+        Ok(rows)
     }
 
     /// Calls `each(path, cid, size)` for the files and symlinks under `prefix`, streaming.
@@ -334,7 +348,8 @@ impl Buckets {
             .ok_or_else(|| BucketError::NoSuchPath { bucket: name.to_owned(), path: path.clone() })
     }
 
-    /// Streams a file's bytes into `out`, verifying every block; returns the byte count.
+    /// Streams a file's bytes into `out`, verifying every block; returns the byte count. The
+    /// read is counted; no lock is taken.
     pub fn cat(&mut self, name: &str, path: &str, out: &mut dyn Write) -> Result<u64, BucketError> {
         let entry = self.entry(name, path)?;
         if entry.kind != EntryKind::File {
@@ -342,12 +357,13 @@ impl Buckets {
         }
         let mut reader = DagReader::new(&self.store).cat(&entry.cid)?;
         let n = crate::export::copy_verified(&mut reader, out, Path::new("standard output"))?;
-        self.record_access(name, &[entry.path])?;
+        self.record_reads(name, &[&entry])?;
         Ok(n)
     }
 
     /// Writes the entry at `path` (file, directory or symlink) to `out`, which must not exist.
     /// The tree is built in a temporary sibling and renamed into place, so `out` appears whole.
+    /// The files written are counted as read; no lock is taken.
     pub fn get(&mut self, name: &str, path: &str, out: &Path) -> Result<u64, BucketError> {
         let entry = self.entry(name, path)?;
         if out.symlink_metadata().is_ok() {
@@ -362,12 +378,9 @@ impl Buckets {
         match result {
             Ok(bytes) => {
                 std::fs::rename(&tmp, out).map_err(BucketError::io(out))?;
-                let touched: Vec<String> = catalog::subtree(&self.db, name, &entry.path)?
-                    .into_iter()
-                    .filter(|e| e.kind == EntryKind::File)
-                    .map(|e| e.path)
-                    .collect();
-                self.record_access(name, &touched)?;
+                let subtree = catalog::subtree(&self.db, name, &entry.path)?;
+                let files: Vec<&EntryRow> = subtree.iter().filter(|e| e.kind == EntryKind::File).collect();
+                self.record_reads(name, &files)?;
                 Ok(bytes)
             }
             Err(err) => {
@@ -375,24 +388,6 @@ impl Buckets {
                 Err(err)
             }
         }
-    }
-
-    fn record_access(&mut self, name: &str, paths: &[String]) -> Result<(), BucketError> {
-        if paths.is_empty() {
-            return Ok(());
-        }
-        let _lock = self.lock()?;
-        let now = now_rfc3339();
-        let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let bucket = catalog::require_bucket(&tx, name)?;
-        for path in paths {
-            catalog::record_access(&tx, name, path, &now)?;
-        }
-        catalog::bump_change_seq(&tx, name)?;
-        tx.commit()?;
-        let ranges: Vec<PathRange> = paths.iter().map(|p| PathRange::single(p)).collect();
-        let was_indexed = bucket.indexed_seq == bucket.change_seq;
-        self.write_index(name, was_indexed.then_some(ranges.as_slice()))
     }
 
     /// Removes a file or symlink (a directory only with `recursive`).
@@ -408,10 +403,11 @@ impl Buckets {
                 expected: "file (use --recursive)",
             });
         }
-        self.apply(name, |db, _, _| {
+        let change = |db: &Connection, _, _: &str| {
             catalog::delete_subtree(db, name, &entry.path)?;
             Ok(Change { dirs: vec![parent_of(&entry.path).to_owned()], rows: vec![PathRange::subtree(&entry.path)] })
-        })
+        };
+        self.apply_then(name, change, |counts| access::forget(counts, name, &entry.path))
     }
 
     /// Moves an entry (and everything below it) to a new path whose parent exists.
@@ -437,7 +433,7 @@ impl Buckets {
                 None => return Err(BucketError::NoSuchPath { bucket: name.into(), path: to_parent }),
             }
         }
-        self.apply(name, |db, version, _| {
+        let change = |db: &Connection, version, _: &str| {
             let moved = catalog::subtree(db, name, &entry.path)?;
             catalog::delete_subtree(db, name, &entry.path)?;
             for row in moved {
@@ -448,7 +444,8 @@ impl Buckets {
                 dirs: vec![parent_of(&entry.path).to_owned(), to_parent.clone()],
                 rows: vec![PathRange::subtree(&entry.path), PathRange::subtree(&to)],
             })
-        })
+        };
+        self.apply_then(name, change, |counts| access::move_subtree(counts, name, &entry.path, &to).map(drop))
     }
 
     /// Deletes a bucket and its index. Its blocks stay until `gc`.
@@ -458,6 +455,7 @@ impl Buckets {
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         catalog::delete_bucket(&tx, name)?;
         tx.commit()?;
+        access::forget(&self.access, name, "")?;
         let index = self.home.index_path(name);
         match std::fs::remove_file(&index) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(BucketError::io(&index)(e)),
@@ -488,18 +486,6 @@ impl Buckets {
 pub(crate) struct Change {
     pub(crate) dirs: Vec<String>,
     pub(crate) rows: Vec<PathRange>,
-}
-
-/// The catalog as the index's row source.
-struct CatalogRows<'a> {
-    db: &'a Connection,
-    bucket: &'a str,
-}
-
-impl RowSource for CatalogRows<'_> {
-    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError> {
-        catalog::files_between(self.db, self.bucket, lo, hi)
-    }
 }
 
 /// Fault injection for crash tests: `IPFS_KIT_CRASH_AT=<point>` aborts the process there, as a

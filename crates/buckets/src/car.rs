@@ -167,6 +167,19 @@ impl Buckets {
                 if m.at.is_none() && tree.kind != EntryKind::Directory {
                     return Err(BucketError::NotADirectory(root));
                 }
+                // A global snapshot directory mounts the bucket of that name from inside it
+                // (as `restore --from-cid` does), so that bucket must be there before anything
+                // is stored (found by fuzzing).
+                if m.at.is_none() {
+                    let dag = DagReader::new(&staged);
+                    if dag.lookup(&root, crate::manifest::META_DIR)?.is_some() && dag.lookup(&root, m.bucket)?.is_none()
+                    {
+                        return Err(BucketError::NotInSnapshot {
+                            bucket: m.bucket.to_owned(),
+                            snapshot: root.to_string(),
+                        });
+                    }
+                }
                 Some(root)
             }
         };

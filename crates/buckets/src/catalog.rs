@@ -44,8 +44,6 @@ CREATE TABLE IF NOT EXISTS entries (
     content_hash BLOB,
     added_at TEXT NOT NULL,
     version INTEGER NOT NULL,
-    access_count INTEGER NOT NULL DEFAULT 0,
-    last_accessed TEXT,
     PRIMARY KEY (bucket, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_children ON entries (bucket, parent, name);
@@ -75,7 +73,8 @@ pub struct BucketRow {
     pub root: Cid,
     pub root_tsize: u64,
     pub version: i64,
-    /// Counts every change to the rows of the index (content changes and reads alike).
+    /// Counts every change to the bucket's entries. Reads are not changes: they are counted in
+    /// `access.sqlite` (see `access.rs`).
     pub change_seq: i64,
     /// The `change_seq` the Parquet index on disk shows.
     pub indexed_seq: i64,
@@ -101,30 +100,34 @@ pub struct EntryRow {
     pub added_at: String,
     /// The bucket version in which this entry last changed.
     pub version: i64,
+    /// Reads of the file: not in the catalog (rows read from it say 0 and `None`), filled in from
+    /// the read statistics (`access::apply`) where a view shows them.
     pub access_count: i64,
     pub last_accessed: Option<String>,
 }
 
-/// Opens the catalog, creating its tables.
-pub fn open(path: &Path) -> Result<Connection, BucketError> {
+/// Opens the catalog, creating its tables. `access` is the home's read statistics, which an
+/// older layout's read counts move to.
+pub fn open(path: &Path, access: &mut Connection) -> Result<Connection, BucketError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     }
     check_schema_version(path)?;
     let db = ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?;
-    migrate(&db)?;
+    migrate(&db, access)?;
     // INSERT OR REPLACE must fire the delete trigger for the row it replaces.
     db.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(db)
 }
 
 /// The catalog layout this build reads and writes, kept in SQLite's `user_version`.
-/// 1: issue 3's layout; 2: adds `buckets.index_cid`.
-pub const SCHEMA_VERSION: i64 = 2;
+/// 1: issue 3's layout; 2: adds `buckets.index_cid`; 3: read counts move out of `entries`
+/// (`access_count`, `last_accessed`) into `access.sqlite`.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Brings an older layout up to date in one transaction. A new file has every table from
 /// `SCHEMA` already and only needs its version set.
-fn migrate(db: &Connection) -> Result<(), BucketError> {
+fn migrate(db: &Connection, access: &mut Connection) -> Result<(), BucketError> {
     let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found == SCHEMA_VERSION {
         return Ok(());
@@ -133,12 +136,17 @@ fn migrate(db: &Connection) -> Result<(), BucketError> {
     let result = (|| -> Result<(), BucketError> {
         // Re-read under the write lock: another process may have migrated meanwhile.
         let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let has_index_cid: bool =
-            db.query_row("SELECT count(*) > 0 FROM pragma_table_info('buckets') WHERE name = 'index_cid'", [], |r| {
-                r.get(0)
-            })?;
-        if found < 2 && !has_index_cid {
+        if found < 2 && !has_column(db, "buckets", "index_cid")? {
             db.execute_batch("ALTER TABLE buckets ADD COLUMN index_cid BLOB")?;
+        }
+        if found < 3 && has_column(db, "entries", "access_count")? {
+            // Counts first (that write is committed on its own and overwrites on a second run),
+            // then the columns go, in this transaction.
+            access_to_stats(db, access)?;
+            db.execute_batch("ALTER TABLE entries DROP COLUMN access_count")?;
+        }
+        if found < 3 && has_column(db, "entries", "last_accessed")? {
+            db.execute_batch("ALTER TABLE entries DROP COLUMN last_accessed")?;
         }
         db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(())
@@ -148,6 +156,30 @@ fn migrate(db: &Connection) -> Result<(), BucketError> {
         Err(_) => db.execute_batch("ROLLBACK")?,
     }
     result
+}
+
+fn has_column(db: &Connection, table: &str, column: &str) -> Result<bool, BucketError> {
+    Ok(db.query_row("SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |r| r.get(0))?)
+}
+
+/// Copies layout 2's read counts to the read statistics.
+fn access_to_stats(db: &Connection, access: &mut Connection) -> Result<(), BucketError> {
+    let has_last = has_column(db, "entries", "last_accessed")?;
+    let last = if has_last { "COALESCE(last_accessed, added_at)" } else { "added_at" };
+    let sql = format!("SELECT bucket, path, added_at, access_count, {last} FROM entries WHERE access_count > 0");
+    let mut stmt = db.prepare(&sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(crate::access::Counted {
+                bucket: r.get(0)?,
+                path: r.get(1)?,
+                added_at: r.get(2)?,
+                count: r.get(3)?,
+                last_read: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::access::import(access, &rows)
 }
 
 /// Refuses a catalog written with another layout, instead of failing later on a missing
@@ -204,8 +236,7 @@ fn bucket_from(r: &Row<'_>) -> rusqlite::Result<BucketRow> {
 
 const BUCKET_COLUMNS: &str =
     "name, profile, root, root_tsize, version, change_seq, indexed_seq, created_at, updated_at";
-const ENTRY_COLUMNS: &str =
-    "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version, access_count, last_accessed";
+const ENTRY_COLUMNS: &str = "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version";
 
 fn entry_from(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     let hash: Option<Vec<u8>> = r.get(7)?;
@@ -220,8 +251,8 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
         content_hash: hash.and_then(|h| h.try_into().ok()),
         added_at: r.get(8)?,
         version: r.get(9)?,
-        access_count: r.get(10)?,
-        last_accessed: r.get(11)?,
+        access_count: 0,
+        last_accessed: None,
     })
 }
 
@@ -302,14 +333,19 @@ pub fn set_root(
     Ok(())
 }
 
-/// Marks the index file current. Its CID, if one was computed for the previous file, no
-/// longer applies.
+/// Marks the index file current. The CID a snapshot stored for the index (its copy without
+/// read counts) still applies if the file shows the same change as before (it was rewritten
+/// for read counts or a repair); after a content change it does not.
 pub fn set_indexed_seq(db: &Connection, name: &str, seq: i64) -> Result<(), BucketError> {
-    db.execute("UPDATE buckets SET indexed_seq = ?2, index_cid = NULL WHERE name = ?1", params![name, seq])?;
+    db.execute(
+        "UPDATE buckets SET index_cid = CASE WHEN indexed_seq = ?2 THEN index_cid END, indexed_seq = ?2 \
+         WHERE name = ?1",
+        params![name, seq],
+    )?;
     Ok(())
 }
 
-/// The CID of the bucket's current index file, when a snapshot has stored it.
+/// The CID of the snapshot copy of the bucket's current index, when a snapshot has stored it.
 pub fn index_cid(db: &Connection, name: &str) -> Result<Option<Cid>, BucketError> {
     let bytes: Option<Vec<u8>> =
         db.query_row("SELECT index_cid FROM buckets WHERE name = ?1", [name], |r| r.get(0)).optional()?.flatten();
@@ -346,12 +382,6 @@ pub fn replace_bucket(db: &Connection, bucket: &BucketRow, rows: &[EntryRow]) ->
     for row in rows {
         insert_entry(db, &bucket.name, row)?;
     }
-    Ok(())
-}
-
-/// Marks a change to index rows that is not a content change (a read being counted).
-pub fn bump_change_seq(db: &Connection, name: &str) -> Result<(), BucketError> {
-    db.execute("UPDATE buckets SET change_seq = change_seq + 1 WHERE name = ?1", [name])?;
     Ok(())
 }
 
@@ -471,8 +501,8 @@ pub fn delete_subtree(db: &Connection, bucket: &str, path: &str) -> Result<usize
 pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), BucketError> {
     let mut stmt = db.prepare_cached(
         "INSERT OR REPLACE INTO entries (bucket, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, \
-         content_hash, added_at, version, access_count, last_accessed) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         content_hash, added_at, version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     stmt.execute(params![
         bucket,
@@ -489,8 +519,6 @@ pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), B
         e.content_hash.map(|h| h.to_vec()),
         e.added_at,
         e.version,
-        e.access_count,
-        e.last_accessed,
     ])?;
     Ok(())
 }
@@ -499,14 +527,6 @@ pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), B
 pub fn set_entry_node(db: &Connection, bucket: &str, path: &str, cid: &Cid, tsize: u64) -> Result<(), BucketError> {
     db.prepare_cached("UPDATE entries SET cid = ?3, mh = ?4, tsize = ?5 WHERE bucket = ?1 AND path = ?2")?
         .execute(params![bucket, path, cid.to_bytes(), cid.hash().to_bytes(), tsize])?;
-    Ok(())
-}
-
-pub fn record_access(db: &Connection, bucket: &str, path: &str, now: &str) -> Result<(), BucketError> {
-    db.execute(
-        "UPDATE entries SET access_count = access_count + 1, last_accessed = ?3 WHERE bucket = ?1 AND path = ?2",
-        params![bucket, path, now],
-    )?;
     Ok(())
 }
 

@@ -83,7 +83,8 @@ impl Buckets {
             );
         }
         let _pin = self.pin()?;
-        let _lock = self.lock()?;
+        // Only repairs write; a plain check reads while writers run (see `settle.rs`).
+        let _lock = if repair { Some(self.lock()?) } else { None };
         // Every pack the block index names must be on disk whole; rows past a pack's end are
         // lost blocks, which the DAG walks below then report as missing where they are used.
         let pack_faults = self.store.pack_faults()?;

@@ -8,6 +8,11 @@
 //!
 //! Locks: the collection lock first (no block writer has unreferenced blocks in flight), then
 //! the writer lock (no bucket or snapshot changes while we mark).
+//!
+//! `gc --dry-run` deletes nothing, so it takes neither: only a shared pin, which keeps a real
+//! `gc` from sweeping while it marks. Writers may run meanwhile; the dry run reports the home as
+//! it found it (blocks of a write still in flight are unreferenced, so they count as dead), and
+//! marks again if the roots moved while it surveyed, so its numbers belong to one set of roots.
 
 use cid::Cid;
 use ipfs_kit_blockstore::SweepReport;
@@ -82,22 +87,49 @@ impl Buckets {
     /// Mark and sweep. Refuses to sweep if a live DAG is missing a block: what hangs below a
     /// missing node cannot be told apart from garbage.
     pub fn gc(&mut self, dry_run: bool) -> Result<GcReport, BucketError> {
+        if dry_run {
+            return self.gc_dry_run();
+        }
         let collect = self.collect_lock()?;
         let _lock = self.lock()?;
         let roots = self.gc_roots()?;
+        let reached = self.mark_live(&roots)?;
+        let sweep = self.store.sweep(&|mh| reached.contains(mh), false, &collect, &|point| crash_point(point))?;
+        Ok(GcReport { roots: roots.len(), sweep, dry_run })
+    }
+
+    /// What `gc` would delete, without its locks (see the module comment).
+    fn gc_dry_run(&mut self) -> Result<GcReport, BucketError> {
+        /// Enough for a burst of commits; after that the last survey is reported as it is.
+        const ATTEMPTS: usize = 5;
+        let pin = self.pin()?;
+        let mut roots = self.gc_roots()?;
+        let mut attempt = 1;
+        loop {
+            let reached = self.mark_live(&roots)?;
+            let sweep = self.store.survey(&|mh| reached.contains(mh), &pin)?;
+            let now = self.gc_roots()?;
+            if now == roots || attempt == ATTEMPTS {
+                return Ok(GcReport { roots: roots.len(), sweep, dry_run: true });
+            }
+            roots = now;
+            attempt += 1;
+        }
+    }
+
+    /// The multihashes of every block the roots reach. A missing raw leaf hides nothing; a
+    /// missing or damaged dag-pb node may, so that stops `gc` before it deletes anything.
+    fn mark_live(&self, roots: &[Cid]) -> Result<std::collections::HashSet<Vec<u8>>, BucketError> {
         let mut marker = Marker::new(&self.store);
-        for root in &roots {
+        for root in roots {
             marker.mark(root)?;
         }
-        // A missing raw leaf hides nothing; a missing or damaged dag-pb node may.
         if let Some(bad) = marker.bad.iter().find(|b| b.cid.codec() == ipfs_kit_unixfs::block::DAG_PB) {
             return Err(BucketError::Incomplete(format!(
                 "gc stopped before deleting anything: live block {} is {}; run `ipfs-kit check`",
                 bad.cid, bad.problem
             )));
         }
-        let reached = marker.reached;
-        let sweep = self.store.sweep(&|mh| reached.contains(mh), dry_run, &collect, &|point| crash_point(point))?;
-        Ok(GcReport { roots: roots.len(), sweep, dry_run })
+        Ok(marker.reached)
     }
 }

@@ -6,6 +6,7 @@
 //!   vfs/bucket_manifest.json           global manifest (snapshots)
 //!   vfs/snapshots/                     snapshot files
 //!   catalog.sqlite                     buckets and their entries: the source of truth
+//!   access.sqlite                      read counts (`bucket cat`/`get`), kept apart from history
 //!   store/                             the block store (packs + block index)
 //!   lock                               the writer lock
 //! ```
@@ -54,6 +55,11 @@ impl Home {
 
     pub fn catalog_path(&self) -> PathBuf {
         self.root.join("catalog.sqlite")
+    }
+
+    /// The read statistics (`access.rs`).
+    pub fn access_path(&self) -> PathBuf {
+        self.root.join("access.sqlite")
     }
 
     pub fn store_dir(&self) -> PathBuf {

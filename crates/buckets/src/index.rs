@@ -9,6 +9,10 @@
 //! The file is a derived view: it is written to a temp file, fsynced and renamed into place,
 //! and the catalog records which bucket version it reflects. A crash between the catalog commit
 //! and the rename leaves an older index, which the next command notices and rewrites.
+//!
+//! Two columns, `access_count` and `last_accessed`, come from the read statistics
+//! (`access.rs`), not the catalog. The working file shows them; the copy a snapshot stores
+//! (`write_unread`) shows every file as never read, so reads do not change history.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -23,7 +27,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::Compression;
 use parquet::column::writer::ColumnCloseResult;
-use parquet::file::metadata::KeyValue;
+use parquet::file::metadata::{ColumnChunkMetaData, KeyValue};
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
 use parquet::file::properties::ReaderProperties;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -207,6 +211,24 @@ impl PathRange {
 const GROUPS_KEY: &str = "ipfs_kit.row_groups";
 /// The key-value entry with the catalog's change counter the file shows.
 const SEQ_KEY: &str = "ipfs_kit.change_seq";
+/// The key-value entry with the read statistics' clock value the file shows (`access.rs`).
+const ACCESS_KEY: &str = "ipfs_kit.access_seq";
+
+/// What an index file says it shows, from its footer alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub change_seq: i64,
+    /// `<epoch>:<seq>` of the read statistics, or `access::NO_READS`; empty if the file predates it.
+    pub access: String,
+}
+
+/// Reads the stamp of the index at `path`, if there is a readable one.
+pub fn stamp(path: &Path) -> Option<Stamp> {
+    let reader = SerializedFileReader::new(File::open(path).ok()?).ok()?;
+    let kv = reader.metadata().file_metadata().key_value_metadata()?.clone();
+    let get = |key: &str| kv.iter().find(|e| e.key == key).and_then(|e| e.value.clone());
+    Some(Stamp { change_seq: get(SEQ_KEY)?.parse().ok()?, access: get(ACCESS_KEY).unwrap_or_default() })
+}
 
 /// Writes the index for `bucket` to `path` atomically: temp file, fsync, rename, dir fsync.
 ///
@@ -215,16 +237,32 @@ const SEQ_KEY: &str = "ipfs_kit.change_seq";
 /// byte (with their bloom filters) from the old file. Row group k holds the paths in
 /// (last path of group k-1, last path of group k], the last group's interval being open above,
 /// so every path belongs to exactly one group and a change touches only the groups around it.
+///
+/// `access` is the read statistics' clock value the rows of `source` show (recorded in the file).
 pub fn write(
     path: &Path,
     bucket: &BucketRow,
     source: &dyn RowSource,
     changed: Option<&[PathRange]>,
+    access: &str,
 ) -> Result<(), BucketError> {
     let old = changed.and_then(|c| OldIndex::open(path, bucket.indexed_seq).map(|old| (old, c)));
     crate::atomic::write_atomic_with(path, |out| match old {
-        Some((old, changed)) => write_incremental(out, bucket, source, &old, changed),
-        None => write_full(out, bucket, source),
+        Some((old, changed)) => write_incremental(out, bucket, source, &old, changed, access),
+        None => write_full(out, bucket, source, access),
+    })
+}
+
+/// Writes to `out` the index as it would be had no file ever been read, from the current
+/// working index at `working` (which must show `bucket.change_seq`) and `source`, whose rows
+/// carry no read counts. Row groups in which no file was read are copied byte for byte, so the
+/// result is the working file with only its read groups re-encoded; this is the copy a
+/// snapshot stores.
+pub fn write_unread(working: &Path, out: &Path, bucket: &BucketRow, source: &dyn RowSource) -> Result<(), BucketError> {
+    let old = OldIndex::open(working, bucket.change_seq);
+    crate::atomic::write_atomic_with(out, |o| match &old {
+        Some(old) => write_incremental(o, bucket, source, old, &old.groups_with_reads(), crate::access::NO_READS),
+        None => write_full(o, bucket, source, crate::access::NO_READS),
     })
 }
 
@@ -269,15 +307,17 @@ fn finish(
     mut writer: SerializedFileWriter<Out>,
     bucket: &BucketRow,
     last_paths: Vec<String>,
+    access: &str,
 ) -> Result<Out, BucketError> {
     writer.append_key_value_metadata(KeyValue::new(SEQ_KEY.into(), bucket.change_seq.to_string()));
+    writer.append_key_value_metadata(KeyValue::new(ACCESS_KEY.into(), access.to_owned()));
     let groups = serde_json::to_string(&last_paths).expect("strings serialise");
     writer.append_key_value_metadata(KeyValue::new(GROUPS_KEY.into(), groups));
     // into_inner writes the footer.
     Ok(writer.into_inner()?)
 }
 
-fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource) -> Result<Out, BucketError> {
+fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource, access: &str) -> Result<Out, BucketError> {
     let rows = source.rows_between(None, None)?;
     let (mut writer, factory) = start(out, bucket, rows.len())?;
     let mut last_paths = Vec::new();
@@ -285,7 +325,7 @@ fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource) -> Result<Ou
         encode_group(&mut writer, &factory, bucket, group, i)?;
         last_paths.push(group.last().expect("chunks are not empty").path.clone());
     }
-    finish(writer, bucket, last_paths)
+    finish(writer, bucket, last_paths, access)
 }
 
 /// The index on disk, when it is what the catalog says it is. It is read whole into memory:
@@ -320,6 +360,21 @@ impl OldIndex {
         let last_paths: Vec<String> = serde_json::from_str(&get(GROUPS_KEY)?).ok()?;
         (last_paths.len() == reader.metadata().num_row_groups()).then_some(OldIndex { bytes, reader, last_paths })
     }
+
+    /// One path inside each row group in which some file was read (its `access_count`
+    /// statistics are not all zero, or are missing): marking these re-encodes exactly them.
+    fn groups_with_reads(&self) -> Vec<PathRange> {
+        use parquet::file::statistics::Statistics;
+        let column = schema().index_of("access_count").expect("the schema has access_count");
+        let metadata = self.reader.metadata();
+        (0..self.last_paths.len())
+            .filter(|&k| match metadata.row_group(k).column(column).statistics() {
+                Some(Statistics::Int64(s)) => s.min_opt() != Some(&0) || s.max_opt() != Some(&0),
+                _ => true,
+            })
+            .map(|k| PathRange::single(&self.last_paths[k]))
+            .collect()
+    }
 }
 
 fn write_incremental(
@@ -328,13 +383,14 @@ fn write_incremental(
     source: &dyn RowSource,
     old: &OldIndex,
     changed: &[PathRange],
+    access: &str,
 ) -> Result<Out, BucketError> {
     let groups = old.last_paths.len();
     let total_rows: i64 = old.reader.metadata().row_groups().iter().map(|g| g.num_rows()).sum();
     // Deletions can leave many small groups behind; past twice the groups a fresh write would
     // make, start over.
     if groups == 0 || groups > 2 * (total_rows as usize).div_ceil(ROW_GROUP) + 1 {
-        return write_full(out, bucket, source);
+        return write_full(out, bucket, source, access);
     }
     let (mut writer, factory) = start(out, bucket, total_rows as usize)?;
     let mut last_paths = Vec::new();
@@ -357,7 +413,7 @@ fn write_incremental(
             last_paths.push(part.last().expect("chunks are not empty").path.clone());
         }
     }
-    finish(writer, bucket, last_paths)
+    finish(writer, bucket, last_paths, access)
 }
 
 /// Copies row group `k` of the old file, column chunk by column chunk, with its bloom filters
@@ -373,7 +429,7 @@ fn copy_group(writer: &mut SerializedFileWriter<Out>, old: &OldIndex, k: usize) 
         let close = ColumnCloseResult {
             bytes_written: column.compressed_size() as u64,
             rows_written: meta.num_rows() as u64,
-            metadata: column.clone(),
+            metadata: as_written(column)?,
             bloom_filter: group_reader.get_column_bloom_filter(j).cloned(),
             column_index: column_index
                 .and_then(|c| c.get(j))
@@ -385,6 +441,22 @@ fn copy_group(writer: &mut SerializedFileWriter<Out>, old: &OldIndex, k: usize) 
     }
     group.close()?;
     Ok(())
+}
+
+/// A column chunk's metadata as a fresh write makes it. parquet-rs' column writer also fills the
+/// deprecated `min`/`max` statistics for columns with a signed sort order (the `Int64` ones
+/// here); statistics read back from a file lose that flag, and without it a copied group's
+/// footer would differ from a fresh write's, so the copy of an index (a snapshot's, say) would
+/// depend on which of its groups were copied.
+fn as_written(column: &ColumnChunkMetaData) -> Result<ColumnChunkMetaData, BucketError> {
+    use parquet::file::statistics::Statistics;
+    let signed = column.column_descr().sort_order() == parquet::basic::SortOrder::SIGNED;
+    let stats = match column.statistics().cloned() {
+        Some(Statistics::Int32(s)) if signed => Statistics::Int32(s.with_backwards_compatible_min_max(true)),
+        Some(Statistics::Int64(s)) if signed => Statistics::Int64(s.with_backwards_compatible_min_max(true)),
+        _ => return Ok(column.clone()),
+    };
+    Ok(column.clone().into_builder().set_statistics(stats).build()?)
 }
 
 /// What an index file says about its bucket: its rows (files and symlinks) and profile.

@@ -4,6 +4,7 @@
 //! Layering: this crate uses `ipfs-kit-unixfs` (DAGs) and `ipfs-kit-blockstore` (blocks, lock);
 //! neither knows buckets exist.
 
+pub mod access;
 pub mod atomic;
 pub mod buckets;
 pub mod car;
@@ -18,10 +19,12 @@ pub mod export;
 pub mod gc;
 pub mod home;
 pub mod index;
+mod index_sync;
 pub mod manifest;
 pub mod mime;
 pub mod names;
 pub mod restore;
+mod settle;
 pub mod snapshot;
 pub mod time;
 pub mod tree;

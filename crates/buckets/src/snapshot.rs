@@ -1,9 +1,10 @@
 //! `bucket snapshot`, `bucket snapshots`, `bucket log` and `bucket diff`.
 //!
 //! Write order of a snapshot (under the collection pin and the writer lock):
-//! 1. stale indexes are rewritten; each taken bucket's index file is stored as a UnixFS file
-//!    (unless the catalog already knows its CID), the global directory is built, and the
-//!    record's own block is added; all of it is committed to the block store;
+//! 1. stale indexes are rewritten (current ones get the read counts added since); each taken
+//!    bucket's index, as it would be with no file read (so reads change no history), is stored
+//!    as a UnixFS file (unless the catalog already knows its CID), the global directory is
+//!    built, and the record's own block is added; all of it is committed to the block store;
 //! 2. the snapshot file is written atomically: this is the commit point;
 //! 3. the manifest (a copy of the latest record) is written atomically.
 //!
@@ -107,14 +108,21 @@ impl Buckets {
             }
             if bucket.indexed_seq != bucket.change_seq || !self.home.index_path(&name).exists() {
                 self.write_index(&name, None)?;
+            } else {
+                self.refresh_index(&name)?;
             }
             let bucket = catalog::require_bucket(&self.db, &name)?;
             let (index, index_tsize) = match catalog::index_cid(&self.db, &name)? {
                 Some(cid) if self.store.has(&cid)? => (cid, link_tsize(&self.store, &cid)?),
                 _ => {
-                    let path = self.home.index_path(&name);
-                    let mut file = std::fs::File::open(&path).map_err(BucketError::io(&path))?;
-                    let node = ipfs_kit_unixfs::file::import_file(&mut file, &path, &Profile::default(), &mut writer)?;
+                    let (path, temporary) = self.unread_index(&name)?;
+                    let imported = std::fs::File::open(&path).map_err(BucketError::io(&path)).and_then(|mut file| {
+                        Ok(ipfs_kit_unixfs::file::import_file(&mut file, &path, &Profile::default(), &mut writer)?)
+                    });
+                    if temporary {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                    let node = imported?;
                     stored_indexes.push((name.clone(), node.cid));
                     (node.cid, node.tsize)
                 }

@@ -25,6 +25,7 @@ fn entry_json(e: &EntryRow, base: CidBase) -> serde_json::Value {
         "added_at": e.added_at,
         "version": e.version,
         "access_count": e.access_count,
+        "last_accessed": e.last_accessed,
     })
 }
 
@@ -47,13 +48,13 @@ pub fn files(ctx: &Context, name: &str, prefix: &str, limit: Option<u64>, out: &
 
 pub fn cat(ctx: &Context, name: &str, path: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    ctx.open("ipfs-kit bucket cat")?.cat(name, path, &mut stdout)?;
+    ctx.open_read("ipfs-kit bucket cat")?.cat(name, path, &mut stdout)?;
     stdout.flush()?;
     Ok(())
 }
 
 pub fn get(ctx: &Context, name: &str, path: &str, output: &Path, json: bool) -> Result<()> {
-    let bytes = ctx.open("ipfs-kit bucket get")?.get(name, path, output)?;
+    let bytes = ctx.open_read("ipfs-kit bucket get")?.get(name, path, output)?;
     if json {
         println!("{}", json!({"output": output.to_string_lossy(), "bytes": bytes}));
     } else {
