@@ -46,26 +46,9 @@ def frame(blocks):
     return b"".join(bytes([kind_of(c)]) + varint(len(d)) + d for c, d in blocks)
 
 
-def dag_blocks(dag, root):
-    """The blocks under `root` in `dag export` order (root first, each once), as `Dag.car` writes."""
-    out, seen, stack = [], set(), [iter([root])]
-    while stack:
-        cid = next(stack[-1], None)
-        if cid is None:
-            stack.pop()
-            continue
-        if cid in seen:
-            continue
-        seen.add(cid)
-        data, children = dag.blocks[cid]
-        out.append((cid, data))
-        if children:
-            stack.append(iter(children))
-    return out
-
 
 def seed(dag, node):
-    return frame(dag_blocks(dag, node.cid))
+    return frame(dag.in_order(node.cid))
 
 
 # ---------------------------------------------------------------- CAR fixtures
@@ -304,7 +287,7 @@ def hostile_trees():
     dag = Dag(version=0)
     child = dag.directory([("x", dag.raw(b"x"))])
     parent = pb_node([pb_link(b"\x01\x70" + child.cid, "c", child.tsize)], unixfs(T_DIRECTORY))
-    seeds["cid-v1-link-to-v0-block"] = frame([(cid_v1(DAG_PB, parent), parent)] + dag_blocks(dag, child.cid))
+    seeds["cid-v1-link-to-v0-block"] = frame([(cid_v1(DAG_PB, parent), parent)] + dag.in_order(child.cid))
     return seeds
 
 

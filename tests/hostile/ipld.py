@@ -1,7 +1,7 @@
 """Small, spec-derived IPLD encoders for building test CARs (python3 stdlib only).
 
-The primitives follow fuzz/make_seeds.py (varints, multihash, CIDs, CARv1 header and sections,
-dag-pb, UnixFS Data) and add what the hostile corpus needs on top: CID text forms, MurmurHash3
+The primitives (varints, multihash, CIDs, CARv1 header and sections, dag-pb, UnixFS Data) are
+fuzz/make_seeds.py's, imported from there; this module adds what the hostile corpus needs on top: CID text forms, MurmurHash3
 x64 128 for HAMT slots, and a `Dag` that tracks cumulative Tsizes and writes a CARv1 in Kubo's
 `dag export` order (depth-first pre-order from the root, each block at its first occurrence).
 
@@ -17,7 +17,15 @@ Nothing here imports the crates under test; every encoding is written from the s
 import base64
 import hashlib
 import struct
+import os
+import sys
 from collections import namedtuple
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz"))
+from make_seeds import (  # noqa: E402  (one set of spec-derived primitives for seeds and corpus)
+    car_header, cbor_cid, cbor_head, cbor_text, cid_v0, cid_v1, multihash, pb_bytes, pb_link,
+    pb_node, pb_varint, section, unixfs, varint,
+)
 
 RAW = 0x55
 DAG_PB = 0x70
@@ -33,27 +41,12 @@ M64 = (1 << 64) - 1
 
 # ---------------------------------------------------------------- varints, multihash, CIDs
 
-def varint(n):
-    if n < 0 or n > M64:
-        raise ValueError(n)
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
-def multihash(code, digest):
-    return varint(code) + varint(len(digest)) + digest
 
 
-def cid_v1(codec, data):
-    return varint(1) + varint(codec) + multihash(SHA2_256, hashlib.sha256(data).digest())
 
 
-def cid_v0(data):
-    return multihash(SHA2_256, hashlib.sha256(data).digest())
 
 
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -77,75 +70,26 @@ def cid_str(cid):
 
 # ---------------------------------------------------------------- CARv1
 
-def cbor_head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    for info, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
-        if n < 1 << (8 * struct.calcsize(fmt)):
-            return bytes([major << 5 | info]) + struct.pack(fmt, n)
-    raise ValueError(n)
 
 
-def cbor_text(s):
-    b = s.encode()
-    return cbor_head(3, len(b)) + b
 
 
-def cbor_cid(cid):
-    # tag 42, byte string with the 0x00 multibase-identity prefix
-    return cbor_head(6, 42) + cbor_head(2, len(cid) + 1) + b"\x00" + cid
 
 
-def car_header(roots):
-    body = (cbor_head(5, 2) + cbor_text("roots") + cbor_head(4, len(roots))
-            + b"".join(cbor_cid(c) for c in roots) + cbor_text("version") + cbor_head(0, 1))
-    return varint(len(body)) + body
 
 
-def section(cid, data):
-    return varint(len(cid) + len(data)) + cid + data
 
 
 # ---------------------------------------------------------------- dag-pb / UnixFS
 
-def pb_bytes(field, b):
-    return varint(field << 3 | 2) + varint(len(b)) + b
 
 
-def pb_varint(field, n):
-    return varint(field << 3) + varint(n)
 
 
-def pb_link(cid, name=None, tsize=None):
-    body = pb_bytes(1, cid)
-    if name is not None:
-        body += pb_bytes(2, name.encode() if isinstance(name, str) else name)
-    if tsize is not None:
-        body += pb_varint(3, tsize)
-    return pb_bytes(2, body)
 
 
-def pb_node(links=(), data=None):
-    """links: encoded PBLinks, written in the order given (the caller sorts)."""
-    out = b"".join(links)
-    if data is not None:
-        out += pb_bytes(1, data)
-    return out
 
 
-def unixfs(kind, data=None, filesize=None, blocksizes=(), hash_type=None, fanout=None):
-    out = pb_varint(1, kind)
-    if data is not None:
-        out += pb_bytes(2, data)
-    if filesize is not None:
-        out += pb_varint(3, filesize)
-    for size in blocksizes:
-        out += pb_varint(4, size)
-    if hash_type is not None:
-        out += pb_varint(5, hash_type)
-    if fanout is not None:
-        out += pb_varint(6, fanout)
-    return out
 
 
 # ---------------------------------------------------------------- murmur3 / HAMT
@@ -285,11 +229,9 @@ class Dag:
                 links.append(("%02X" % slot, self.hamt_directory(group, depth + 1)))
         return self.hamt(links, bitfield(slots))
 
-    def car(self, root):
-        """CARv1 bytes: header with `root`, then blocks depth-first pre-order, each once."""
-        out = [car_header([root])]
-        seen = set()
-        stack = [iter([root])]
+    def in_order(self, root):
+        """[(cid, data)] under `root` in `dag export` order: depth-first pre-order, each once."""
+        out, seen, stack = [], set(), [iter([root])]
         while stack:
             cid = next(stack[-1], None)
             if cid is None:
@@ -299,7 +241,12 @@ class Dag:
                 continue
             seen.add(cid)
             data, children = self.blocks[cid]
-            out.append(section(cid, data))
+            out.append((cid, data))
             if children:
                 stack.append(iter(children))
-        return b"".join(out), len(seen)
+        return out
+
+    def car(self, root):
+        """CARv1 bytes (header with `root`, then `in_order`) and the block count."""
+        blocks = self.in_order(root)
+        return car_header([root]) + b"".join(section(c, d) for c, d in blocks), len(blocks)
