@@ -44,6 +44,7 @@ fn main() -> ExitCode {
 fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
     const FULL: &str = "the disk is full: free some space and run the command again";
     const SHM: &str = "SQLite could not map its shared-memory file: is the disk full, or the home read-only?";
+    const READ_ONLY: &str = "the file system is read-only: reads work, writes need writable storage";
     const DAMAGED: &str = "a database looks damaged: `ipfs-kit check` says what is lost and how to rebuild it";
     err.chain().find_map(|e| {
         if let Some(
@@ -55,7 +56,11 @@ fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
             return Some(DAMAGED);
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return (io.kind() == std::io::ErrorKind::StorageFull).then_some(FULL);
+            return match io.kind() {
+                std::io::ErrorKind::StorageFull => Some(FULL),
+                std::io::ErrorKind::ReadOnlyFilesystem => Some(READ_ONLY),
+                _ => None,
+            };
         }
         if let Some(rusqlite::Error::SqliteFailure(code, _)) = e.downcast_ref::<rusqlite::Error>() {
             const SQLITE_IOERR_SHMOPEN: i32 = 4618;
@@ -63,6 +68,9 @@ fn storage_hint(err: &anyhow::Error) -> Option<&'static str> {
             const SQLITE_IOERR_SHMMAP: i32 = 5386;
             if code.code == rusqlite::ErrorCode::DiskFull {
                 return Some(FULL);
+            }
+            if code.code == rusqlite::ErrorCode::ReadOnly {
+                return Some(READ_ONLY);
             }
             if matches!(code.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) {
                 return Some(DAMAGED);

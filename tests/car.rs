@@ -275,6 +275,15 @@ fn bad_cars_fail_with_one_line_and_write_nothing() {
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written through the symlink");
     kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "twice");
+    // A global snapshot (it holds `.ipfs-kit`) whose entry for the bucket is a raw block, a
+    // file: refused before anything is stored (found by fuzzing; it used to store the blocks and
+    // then fail in restore).
+    let (meta, meta_bytes) = pb_block(vec![], dir_data());
+    let (global, global_bytes) = pb_block(vec![(".ipfs-kit", meta), ("evil", leaf_cid)], dir_data());
+    let path = dir.path().join("global-raw.car");
+    car_of(&path, &global, &[(global, global_bytes), (meta, meta_bytes), (leaf_cid, b"leaf bytes".to_vec())]);
+    kit.fails(&["car", "import", s(&path), "--bucket", "evil"], "is not a directory");
+    nothing_stored("a global snapshot whose bucket is a raw block");
     // The good CAR still imports.
     kit.ok(&["car", "import", s(&good), "--bucket", "fine"]);
     assert_eq!(kit.ok(&["bucket", "files", "fine"]).lines().count(), 1);

@@ -42,3 +42,34 @@ fn demo_builds_the_same_home_every_time() {
     assert_eq!(roots(&again), roots(&first));
     assert_eq!(a.json(&["check"])["errors"], Value::Array(vec![]));
 }
+
+/// The demo's "Try next" lines work pasted as printed: they name the binary as it was run.
+#[test]
+fn try_next_commands_run_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("demo home");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipfs-kit"))
+        .arg("demo")
+        .arg("--home")
+        .arg(&home)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let tail = text.split("Try next:").nth(1).expect("a Try next section");
+    let commands: Vec<&str> =
+        tail.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("duckdb")).collect();
+    assert!(commands.len() >= 5, "{tail}");
+    for line in commands {
+        assert!(line.starts_with(env!("CARGO_BIN_EXE_ipfs-kit")), "{line:?} names the binary as it was run");
+        // Run by a shell with an empty PATH: only the printed path can find the binary.
+        let run = std::process::Command::new("/bin/sh")
+            .args(["-c", line])
+            .env("PATH", "/nonexistent")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{line}: {}", String::from_utf8_lossy(&run.stderr));
+    }
+}

@@ -131,16 +131,37 @@ pub fn run(ctx: &Context, json_out: bool) -> Result<()> {
         println!("{what:<30} {:>11.3} ms {:>13.1} ms", ms(*in_process), ms(*process));
     }
     println!("(in-process: median of {runs} runs; CLI: median of 5 whole `ipfs-kit` processes)");
-    let h = home.display();
+    // The commands as they can be pasted: this binary as it was run (`./target/release/ipfs-kit`
+    // after the README's set-up, `ipfs-kit` once installed), and the home as given.
+    let me = shell_word(&invoked_as());
+    let h = shell_word(&home.display().to_string());
     println!("\nTry next:");
-    println!("  ipfs-kit --home {h} bucket files media-bucket");
-    println!("  ipfs-kit --home {h} bucket find-cid {probe_cid}");
-    println!("  ipfs-kit --home {h} bucket snapshots --bucket documents-bucket");
-    println!("  ipfs-kit --home {h} bucket export-car media-bucket -o media.car --shard-size 100MiB");
-    println!("  ipfs-kit --home {h} bucket export-car --all -o snapshot.car");
-    println!("  ipfs-kit --home {h} check --read-data");
-    println!("  duckdb -c \"SELECT name, size_bytes, cid FROM '{h}/vfs/buckets/*_vfs.parquet'\"");
+    println!("  {me} --home {h} bucket files media-bucket");
+    println!("  {me} --home {h} bucket find-cid {probe_cid}");
+    println!("  {me} --home {h} bucket snapshots --bucket documents-bucket");
+    println!("  {me} --home {h} bucket export-car media-bucket -o media.car --shard-size 100MiB");
+    println!("  {me} --home {h} bucket export-car --all -o snapshot.car");
+    println!("  {me} --home {h} check --read-data");
+    println!("  duckdb -c \"SELECT name, size_bytes, cid FROM '{}/vfs/buckets/*_vfs.parquet'\"", home.display());
     Ok(())
+}
+
+/// How this process was started: argv[0] when it names a path (`./target/release/ipfs-kit`),
+/// else the command found on PATH.
+fn invoked_as() -> String {
+    std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .filter(|a| a.contains('/'))
+        .unwrap_or_else(|| "ipfs-kit".to_owned())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b)) {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 /// A fresh folder for the generated files, inside the home (same disk, removed afterwards).

@@ -20,7 +20,7 @@ use ipfs_kit_unixfs::{Overrides, Profile, TreeLimits};
 pub fn run(cli: Cli) -> Result<()> {
     let limits = cli.max_entries.map_or_else(TreeLimits::default, TreeLimits::with_max_entries);
     let ctx =
-        Context { home: Home::resolve(cli.home.as_deref()), lock_wait: Duration::from_secs(cli.lock_wait), limits };
+        Context { home: Home::resolve(cli.home.as_deref())?, lock_wait: Duration::from_secs(cli.lock_wait), limits };
     match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
@@ -42,22 +42,35 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Opens the home for a command, telling the user if it waits for another writer. An index
-    /// or manifest left stale by a crash is rewritten first, if no other writer holds the lock
-    /// (it is never waited for); when nothing is stale no lock is taken.
+    /// Opens the home for a command that writes (creating it if needed). An index or manifest
+    /// left stale by a crash is rewritten first, if no other writer holds the lock (it is never
+    /// waited for); when nothing is stale no lock is taken.
     pub fn open(&self, command: &str) -> Result<Buckets> {
-        let mut buckets = self.open_read(command)?;
+        let buckets = Buckets::open(self.home.clone())?;
+        self.repaired(self.configured(buckets, command))
+    }
+
+    /// Opens an existing home for a command that only reads: it says "no ipfs-kit home" rather
+    /// than create one, and opens a home on read-only media read-only. The same repairs as
+    /// `open` run where the home can be written.
+    pub fn open_existing(&self, command: &str) -> Result<Buckets> {
+        self.repaired(self.open_read(command)?)
+    }
+
+    /// `open_existing` without the repairs: for `bucket cat` and `bucket get`, which take no
+    /// lock and write nothing but read counts (reads use the catalog), and for `check`, which
+    /// must report a damaged catalog rather than die rewriting an index from it.
+    pub fn open_read(&self, command: &str) -> Result<Buckets> {
+        Ok(self.configured(Buckets::open_existing(self.home.clone())?, command))
+    }
+
+    fn repaired(&self, mut buckets: Buckets) -> Result<Buckets> {
         buckets.repair_indexes()?;
         buckets.repair_manifest()?;
         Ok(buckets)
     }
 
-    /// Opens the home without first rewriting stale indexes or the manifest: for `bucket cat`
-    /// and `bucket get`, which take no lock and write nothing but read counts (reads use the
-    /// catalog), and for `check`, which must report a damaged catalog rather than die
-    /// rewriting an index from it.
-    pub fn open_read(&self, command: &str) -> Result<Buckets> {
-        let mut buckets = Buckets::open(self.home.clone())?;
+    fn configured(&self, mut buckets: Buckets, command: &str) -> Buckets {
         let on_wait = Box::new(|what: &Waiting<'_>| match what {
             Waiting::Writer(holder) => eprintln!("ipfs-kit: waiting for the lock held by {holder}"),
             Waiting::Collector => eprintln!("ipfs-kit: waiting for a running gc to finish"),
@@ -65,7 +78,7 @@ impl Context {
         });
         buckets.set_lock_policy(self.lock_wait, command, on_wait);
         buckets.set_limits(self.limits);
-        Ok(buckets)
+        buckets
     }
 }
 

@@ -21,6 +21,9 @@ pub enum StoreError {
     Collecting,
     #[error("other commands are still writing blocks; gc waits for them (raise --lock-wait to wait longer)")]
     WritersActive,
+    /// The store is on read-only media (or in a folder this user may not write).
+    #[error("{} is read-only; this command needs to write to the home", path.display())]
+    ReadOnly { path: PathBuf },
     #[error("block {cid} is indexed in pack {pack}, which is missing")]
     MissingPack { cid: Cid, pack: String },
 }

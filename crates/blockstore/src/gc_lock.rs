@@ -19,7 +19,8 @@ use crate::error::StoreError;
 /// Held (shared) by a writer while it has blocks nothing references yet.
 #[derive(Debug)]
 pub struct BlockPin {
-    _file: File,
+    /// `None` on a read-only store, where no `gc` can run.
+    _file: Option<File>,
 }
 
 /// Held (exclusively) by `gc`: no writer has unreferenced blocks in flight.
@@ -71,7 +72,12 @@ impl BlockPin {
     pub fn acquire(path: &Path, wait: Duration, on_wait: &mut dyn FnMut()) -> Result<Self, StoreError> {
         let file = open(path)?;
         poll(path, wait, on_wait, || file.try_lock_shared(), StoreError::Collecting)?;
-        Ok(BlockPin { _file: file })
+        Ok(BlockPin { _file: Some(file) })
+    }
+
+    /// The pin of a read-only store: nothing to hold off.
+    pub(crate) fn unneeded() -> Self {
+        BlockPin { _file: None }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod gc;
 pub mod gc_lock;
 pub mod health;
 pub mod lock;
+pub mod read_only;
 pub mod store;
 pub mod time;
 
@@ -18,4 +19,5 @@ pub use gc::{BlockFault, SweepReport};
 pub use gc_lock::{BlockPin, CollectLock};
 pub use health::PackFault;
 pub use lock::{LockHolder, LockState, WriterLock};
+pub use read_only::{open_sqlite_read_only, writable};
 pub use store::{BlockStore, CommitStats, PackWriter, open_sqlite, sync_dir};

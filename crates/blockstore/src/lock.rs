@@ -126,7 +126,13 @@ impl WriterLock {
     /// Looks at the lock without taking it.
     pub fn inspect(path: &Path) -> Result<LockState, StoreError> {
         let io = |source| StoreError::Io { path: path.to_owned(), source };
-        let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        // Read-write where it can be (the same open a writer makes); read-only on read-only
+        // media, where flock works on a read-only descriptor just as well.
+        let opened = OpenOptions::new().read(true).write(true).open(path).or_else(|e| match e.kind() {
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => File::open(path),
+            _ => Err(e),
+        });
+        let mut file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LockState::Free),
             Err(e) => return Err(io(e)),

@@ -56,6 +56,9 @@ pub struct BlockStore {
     pub(crate) open_packs: Mutex<HashMap<i64, Arc<File>>>,
     /// Packs missing or short on disk, by id, with their usable length (`health`).
     pub(crate) damaged: OnceLock<HashMap<i64, u64>>,
+    /// Opened on read-only media (`open_read_only`): nothing may be written, and no `gc` can
+    /// run, so pins are not needed.
+    read_only: bool,
 }
 
 /// What the index says of a block.
@@ -86,7 +89,26 @@ impl BlockStore {
             db: Mutex::new(db),
             open_packs: Mutex::new(HashMap::new()),
             damaged: OnceLock::new(),
+            read_only: false,
         })
+    }
+
+    /// Opens an existing store without creating or changing any file (see `read_only`).
+    /// Writers it hands out refuse to store anything.
+    pub fn open_read_only(dir: &Path) -> Result<Self, StoreError> {
+        let db = crate::read_only::open_sqlite_read_only(&dir.join("blocks.sqlite"))?;
+        Ok(BlockStore {
+            dir: dir.to_owned(),
+            db: Mutex::new(db),
+            open_packs: Mutex::new(HashMap::new()),
+            damaged: OnceLock::new(),
+            read_only: true,
+        })
+    }
+
+    /// Whether this store was opened with `open_read_only`.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn dir(&self) -> &Path {
@@ -165,11 +187,17 @@ impl BlockStore {
 
     /// Pins new blocks against `gc` until the returned guard drops (see `gc_lock`).
     pub fn pin(&self, wait: Duration, on_wait: &mut dyn FnMut()) -> Result<BlockPin, StoreError> {
+        if self.read_only {
+            return Ok(BlockPin::unneeded());
+        }
         BlockPin::acquire(&self.dir.join("gc.lock"), wait, on_wait)
     }
 
     /// Waits until no writer has unreferenced blocks in flight, and keeps new ones out.
     pub fn collect_lock(&self, wait: Duration, on_wait: &mut dyn FnMut()) -> Result<CollectLock, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly { path: self.dir.clone() });
+        }
         CollectLock::acquire(&self.dir.join("gc.lock"), wait, on_wait)
     }
 
@@ -268,6 +296,9 @@ impl PackWriter<'_> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let name = format!("{nanos:x}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        if self.store.read_only {
+            return Err(StoreError::ReadOnly { path: self.store.dir.clone() });
+        }
         let tmp_path = self.store.dir.join("packs").join(format!("{name}.pack.tmp"));
         let io = |source| StoreError::Io { path: tmp_path.clone(), source };
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path).map_err(io)?;

@@ -78,6 +78,18 @@ pub fn open(path: &Path) -> Result<Connection, BucketError> {
     Ok(db)
 }
 
+/// The read statistics of a read-only home: the file's counts if it has one, else none. No read
+/// is counted there (`Buckets::record_reads`).
+pub fn open_read_only(path: &Path) -> Result<Connection, BucketError> {
+    if path.exists() {
+        return Ok(ipfs_kit_blockstore::open_sqlite_read_only(path)?);
+    }
+    let db = Connection::open_in_memory()?;
+    db.execute_batch(SCHEMA)?;
+    db.execute("INSERT INTO clock (id, epoch, seq) VALUES (0, 'none', 0)", [])?;
+    Ok(db)
+}
+
 /// One counted read, as carried over from an older catalog layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
@@ -247,7 +259,8 @@ impl Buckets {
     /// Counts a read of each of `entries` (files just streamed to a reader). No lock is taken
     /// and nothing but `access.sqlite` is written.
     pub(crate) fn record_reads(&mut self, bucket: &str, entries: &[&EntryRow]) -> Result<(), BucketError> {
-        if entries.is_empty() {
+        // A read-only home cannot count reads; the read itself must still work.
+        if entries.is_empty() || self.read_only {
             return Ok(());
         }
         let paths: Vec<(&str, &str)> = entries.iter().map(|e| (e.path.as_str(), e.added_at.as_str())).collect();

@@ -76,6 +76,9 @@ pub struct Buckets {
     on_wait: Box<dyn FnMut(&Waiting<'_>)>,
     /// Bounds on DAGs from elsewhere (imports, restores, listings, exports).
     pub(crate) limits: TreeLimits,
+    /// Opened on read-only media by `open_existing`: every write is refused with
+    /// `ReadOnlyHome`, repairs are skipped and reads are not counted.
+    pub(crate) read_only: bool,
 }
 
 /// What a command is waiting for, so the CLI can say so.
@@ -90,13 +93,37 @@ pub enum Waiting<'a> {
 }
 
 impl Buckets {
-    /// Opens (creating if needed) the home.
+    /// Opens the home for a command that writes, creating it if needed. A home on read-only
+    /// media is refused here, before any work, with `ReadOnlyHome`.
     pub fn open(home: Home) -> Result<Self, BucketError> {
+        if home.exists() && !ipfs_kit_blockstore::writable(home.root()) {
+            return Err(BucketError::ReadOnlyHome(home.root().to_owned()));
+        }
         std::fs::create_dir_all(home.index_dir()).map_err(BucketError::io(&home.index_dir()))?;
         let mut access = access::open(&home.access_path())?;
         let db = catalog::open(&home.catalog_path(), &mut access)?;
         let store = BlockStore::open(&home.store_dir())?;
-        Ok(Buckets {
+        Ok(Self::assemble(home, db, access, store, false))
+    }
+
+    /// Opens a home that must exist, for a command that reads: a missing home is `NoHome` and
+    /// nothing is created. A home on read-only media opens read-only (no file is created or
+    /// changed there; see `ipfs_kit_blockstore::read_only`).
+    pub fn open_existing(home: Home) -> Result<Self, BucketError> {
+        if !home.exists() {
+            return Err(BucketError::NoHome(home.root().to_owned()));
+        }
+        if ipfs_kit_blockstore::writable(home.root()) {
+            return Self::open(home);
+        }
+        let access = access::open_read_only(&home.access_path())?;
+        let db = catalog::open_read_only(&home.catalog_path())?;
+        let store = BlockStore::open_read_only(&home.store_dir())?;
+        Ok(Self::assemble(home, db, access, store, true))
+    }
+
+    fn assemble(home: Home, db: Connection, access: Connection, store: BlockStore, read_only: bool) -> Self {
+        Buckets {
             home,
             db,
             access,
@@ -105,7 +132,13 @@ impl Buckets {
             command: "ipfs-kit".into(),
             on_wait: Box::new(|_| {}),
             limits: TreeLimits::default(),
-        })
+            read_only,
+        }
+    }
+
+    /// Whether the home was opened read-only (see `open_existing`).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// How long to wait for another writer, what to call ourselves in the lock, and what to do
@@ -135,6 +168,9 @@ impl Buckets {
 
     /// Takes the writer lock. Callers that write blocks take `pin` first (see `gc_lock`).
     pub(crate) fn lock(&mut self) -> Result<WriterLock, BucketError> {
+        if self.read_only {
+            return Err(BucketError::ReadOnlyHome(self.home.root().to_owned()));
+        }
         let on_wait = &mut self.on_wait;
         let mut tell = |holder: &LockHolder| on_wait(&Waiting::Writer(holder));
         Ok(WriterLock::acquire(&self.home.lock_path(), &self.command, self.lock_wait, &mut tell)?)
@@ -287,6 +323,9 @@ impl Buckets {
 
     /// Rewrites any index left stale by a crash. Skips quietly if another writer holds the lock.
     pub fn repair_indexes(&mut self) -> Result<Vec<String>, BucketError> {
+        if self.read_only {
+            return Ok(Vec::new());
+        }
         let stale: Vec<String> = catalog::buckets(&self.db)?
             .into_iter()
             .filter(|b| b.indexed_seq != b.change_seq || !self.home.index_path(&b.name).exists())

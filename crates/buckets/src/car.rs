@@ -163,22 +163,13 @@ impl Buckets {
                         });
                     }
                 };
-                let tree = check_tree(&staged, &root, &self.limits).map_err(|e| refused_import(&root, e))?;
-                if m.at.is_none() && tree.kind != EntryKind::Directory {
-                    return Err(BucketError::NotADirectory(root));
-                }
-                // A global snapshot directory mounts the bucket of that name from inside it
-                // (as `restore --from-cid` does), so that bucket must be there before anything
-                // is stored (found by fuzzing).
+                check_tree(&staged, &root, &self.limits).map_err(|e| refused_import(&root, e))?;
+                // Mounted at the root, the CAR is restored as `restore --from-cid` does: a
+                // global snapshot mounts the bucket of that name from inside it. Whatever the
+                // restore would refuse is refused now, before anything is stored (found by
+                // fuzzing: a missing bucket, a bucket entry that is a raw block).
                 if m.at.is_none() {
-                    let dag = DagReader::new(&staged);
-                    if dag.lookup(&root, crate::manifest::META_DIR)?.is_some() && dag.lookup(&root, m.bucket)?.is_none()
-                    {
-                        return Err(BucketError::NotInSnapshot {
-                            bucket: m.bucket.to_owned(),
-                            snapshot: root.to_string(),
-                        });
-                    }
+                    crate::restore::cid_target(&staged, m.bucket, &root)?;
                 }
                 Some(root)
             }

@@ -120,6 +120,20 @@ pub fn open(path: &Path, access: &mut Connection) -> Result<Connection, BucketEr
     Ok(db)
 }
 
+/// Opens the catalog of a read-only home (`ipfs_kit_blockstore::read_only`). An older layout
+/// cannot be migrated there, so it is refused with what to do.
+pub fn open_read_only(path: &Path) -> Result<Connection, BucketError> {
+    let db = ipfs_kit_blockstore::open_sqlite_read_only(path)?;
+    let found: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if !(1..=SCHEMA_VERSION).contains(&found) {
+        return Err(BucketError::CatalogVersion { path: path.to_owned(), found, expected: SCHEMA_VERSION });
+    }
+    if found < SCHEMA_VERSION {
+        return Err(BucketError::ReadOnlyOldLayout { path: path.to_owned(), found, expected: SCHEMA_VERSION });
+    }
+    Ok(db)
+}
+
 /// The catalog layout this build reads and writes, kept in SQLite's `user_version`.
 /// 1: issue 3's layout; 2: adds `buckets.index_cid`; 3: read counts move out of `entries`
 /// (`access_count`, `last_accessed`) into `access.sqlite`.

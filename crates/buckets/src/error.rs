@@ -77,6 +77,19 @@ pub enum BucketError {
     CatalogVersion { path: std::path::PathBuf, found: i64, expected: i64 },
     #[error("bucket catalog")]
     Catalog(#[from] rusqlite::Error),
+    /// A read found nothing to read: reads never create a home.
+    #[error("no ipfs-kit home at {} (a write such as `ipfs-kit bucket create NAME` makes one; check --home and IPFS_KIT_HOME)", .0.display())]
+    NoHome(std::path::PathBuf),
+    #[error("no ipfs-kit home can be found: HOME is not set; pass --home or set IPFS_KIT_HOME")]
+    HomeUnset,
+    /// The home is on read-only media or in a folder this user may not write; reads still work.
+    #[error("the ipfs-kit home at {} is read-only; this command writes to it (reads such as `bucket files`, `cat` and `check` work)", .0.display())]
+    ReadOnlyHome(std::path::PathBuf),
+    #[error(
+        "{} has catalog layout {found}, which must be migrated to layout {expected} before this ipfs-kit reads it, and the home is read-only; copy the home to writable storage",
+        path.display()
+    )]
+    ReadOnlyOldLayout { path: std::path::PathBuf, found: i64, expected: i64 },
     #[error("writing the Parquet index")]
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("building the Parquet index")]

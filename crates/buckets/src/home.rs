@@ -13,6 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::BucketError;
+
 /// The paths of one home.
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -24,16 +26,25 @@ impl Home {
         Home { root: root.into() }
     }
 
-    /// `--home`, else `IPFS_KIT_HOME`, else `~/.ipfs_kit`.
-    pub fn resolve(flag: Option<&Path>) -> Self {
-        if let Some(dir) = flag {
-            return Home::new(dir);
+    /// `--home`, else `IPFS_KIT_HOME`, else `~/.ipfs_kit`. With none of them (no `HOME`) there
+    /// is no home: guessing one (the current folder, say) would show an empty home as if every
+    /// bucket were gone.
+    pub fn resolve(flag: Option<&Path>) -> Result<Self, BucketError> {
+        if let Some(dir) = flag.filter(|d| !d.as_os_str().is_empty()) {
+            return Ok(Home::new(dir));
         }
         if let Some(dir) = std::env::var_os("IPFS_KIT_HOME").filter(|d| !d.is_empty()) {
-            return Home::new(PathBuf::from(dir));
+            return Ok(Home::new(PathBuf::from(dir)));
         }
-        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-        Home::new(home.join(".ipfs_kit"))
+        let home = std::env::var_os("HOME").filter(|d| !d.is_empty()).ok_or(BucketError::HomeUnset)?;
+        Ok(Home::new(PathBuf::from(home).join(".ipfs_kit")))
+    }
+
+    /// Whether a home was made here: its catalog, block index or `vfs/` is there. (Not the
+    /// catalog alone: moving a damaged catalog aside, as `check` advises, leaves a home whose
+    /// snapshots can still be listed and restored.)
+    pub fn exists(&self) -> bool {
+        [self.catalog_path(), self.store_dir().join("blocks.sqlite"), self.vfs_dir()].iter().any(|p| p.exists())
     }
 
     pub fn root(&self) -> &Path {

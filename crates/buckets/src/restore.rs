@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use cid::Cid;
-use ipfs_kit_unixfs::DagReader;
+use std::io::Read as _;
+
+use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind};
 use rusqlite::TransactionBehavior;
 
 use crate::buckets::{Buckets, bucket_profile, crash_point};
@@ -41,7 +43,7 @@ pub struct RestoreReport {
 }
 
 /// The state to restore: a root and, when known, an index lending metadata.
-struct Target {
+pub(crate) struct Target {
     root: Cid,
     index: Option<Cid>,
     profile: Option<String>,
@@ -78,11 +80,7 @@ impl Buckets {
 
         let (known, index_profile) = match &target.index {
             Some(cid) => {
-                let mut bytes = Vec::new();
-                let mut reader = DagReader::new(&self.store).cat(cid)?;
-                std::io::copy(&mut reader, &mut bytes)
-                    .map_err(|e| BucketError::io(std::path::Path::new("index"))(e))?;
-                let contents = index::read(Bytes::from(bytes))?;
+                let contents = read_index(&self.store, cid, u64::MAX - 1)?;
                 let known: HashMap<String, EntryRow> = contents.rows.into_iter().map(|r| (r.path.clone(), r)).collect();
                 (known, contents.profile)
             }
@@ -136,31 +134,60 @@ impl Buckets {
                     from: record.snapshot_id.clone(),
                 })
             }
-            RestoreFrom::Cid(cid) => {
-                let reader = DagReader::new(&self.store);
-                if reader.entry_kind(cid).map_err(|e| self.absent(cid, e))? != ipfs_kit_unixfs::EntryKind::Directory {
-                    return Err(BucketError::NotADirectory(*cid));
-                }
-                let is_global = reader.lookup(cid, META_DIR).map_err(|e| self.absent(cid, e))?.is_some();
-                if !is_global {
-                    return Ok(Target { root: *cid, index: None, profile: None, version: None, from: cid.to_string() });
-                }
-                let root = reader
-                    .lookup(cid, name)?
-                    .ok_or_else(|| BucketError::NotInSnapshot { bucket: name.to_owned(), snapshot: cid.to_string() })?;
-                let index = reader.resolve(cid, &format!("{META_DIR}/buckets/{name}_vfs.parquet")).ok();
-                Ok(Target { root, index, profile: None, version: None, from: cid.to_string() })
-            }
+            RestoreFrom::Cid(cid) => cid_target(&self.store, name, cid).map_err(|e| self.absent(cid, e)),
         }
     }
 
     /// A clearer error for a CID whose root block is not here at all.
-    fn absent(&self, cid: &Cid, err: ipfs_kit_unixfs::ReadError) -> BucketError {
+    fn absent(&self, cid: &Cid, err: BucketError) -> BucketError {
         match err {
-            ipfs_kit_unixfs::ReadError::MissingBlock { .. } => BucketError::Incomplete(format!(
-                "{cid} is not in the store; import a CAR that holds it first (`ipfs-kit car import`)"
-            )),
-            other => other.into(),
+            BucketError::Read(ipfs_kit_unixfs::ReadError::MissingBlock { cid: missing }) if missing == *cid => {
+                BucketError::Incomplete(format!(
+                    "{cid} is not in the store; import a CAR that holds it first (`ipfs-kit car import`)"
+                ))
+            }
+            other => other,
         }
     }
+}
+
+/// The largest snapshot index a global snapshot from elsewhere may lend metadata from.
+const MAX_FOREIGN_INDEX: u64 = 1 << 30;
+
+/// What restoring `name` from the DAG at `cid` would mount, read from `source`: the directory
+/// itself, or, when it is a global snapshot (it holds `.ipfs-kit`), its entry `name` with the
+/// Parquet index the snapshot keeps for it. Everything restore would refuse on is refused here,
+/// so `car import --bucket` can ask before it stores a block. The DAG is someone else's: an
+/// index that is too big or does not read back is ignored (it only lends metadata), never trusted.
+pub(crate) fn cid_target(source: &dyn BlockSource, name: &str, cid: &Cid) -> Result<Target, BucketError> {
+    let reader = DagReader::new(source);
+    if reader.entry_kind(cid)? != EntryKind::Directory {
+        return Err(BucketError::NotADirectory(*cid));
+    }
+    if reader.lookup(cid, META_DIR)?.is_none() {
+        return Ok(Target { root: *cid, index: None, profile: None, version: None, from: cid.to_string() });
+    }
+    let root = reader
+        .lookup(cid, name)?
+        .ok_or_else(|| BucketError::NotInSnapshot { bucket: name.to_owned(), snapshot: cid.to_string() })?;
+    if reader.entry_kind(&root)? != EntryKind::Directory {
+        return Err(BucketError::NotADirectory(root));
+    }
+    let index = reader
+        .resolve(cid, &format!("{META_DIR}/buckets/{name}_vfs.parquet"))
+        .ok()
+        .filter(|index| read_index(source, index, MAX_FOREIGN_INDEX).is_ok());
+    Ok(Target { root, index, profile: None, version: None, from: cid.to_string() })
+}
+
+/// A snapshot index's rows, read (at most `max` bytes) and parsed.
+fn read_index(source: &dyn BlockSource, cid: &Cid, max: u64) -> Result<index::IndexContents, BucketError> {
+    let mut bytes = Vec::new();
+    let reader = DagReader::new(source).cat(cid)?;
+    let read = std::io::Read::take(reader, max + 1).read_to_end(&mut bytes);
+    read.map_err(|e| BucketError::io(std::path::Path::new("snapshot index"))(e))?;
+    if bytes.len() as u64 > max {
+        return Err(BucketError::BadIndex("larger than an index may be"));
+    }
+    index::read(Bytes::from(bytes))
 }

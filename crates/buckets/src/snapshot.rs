@@ -193,7 +193,7 @@ impl Buckets {
     /// Rewrites the manifest if a crash left it behind the latest snapshot. Skips quietly if
     /// another writer holds the lock.
     pub fn repair_manifest(&mut self) -> Result<bool, BucketError> {
-        if manifest::manifest_looks_current(&self.home) {
+        if self.read_only || manifest::manifest_looks_current(&self.home) {
             return Ok(false);
         }
         let latest = manifest::list(&self.home)?.pop();

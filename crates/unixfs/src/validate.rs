@@ -172,8 +172,25 @@ struct TreeCheck<'s> {
     dirs: HashMap<Vec<u8>, DirStats>,
     /// Entries counted again through `dirs`.
     repeated: u64,
-    /// Checked dag-pb file nodes by multihash, with their file size.
-    files: HashMap<Vec<u8>, u64>,
+    /// Checked dag-pb file nodes by multihash.
+    files: HashMap<Vec<u8>, FileStats>,
+}
+
+/// A checked dag-pb file node.
+#[derive(Debug, Clone, Copy)]
+struct FileStats {
+    size: u64,
+    /// How many levels below this node the deepest node with links sits (0: this node has
+    /// links and its children none); `None` for a node without links. A node reached again at
+    /// another depth is only accepted if that deepest node is still within the reader's limit
+    /// (found by fuzzing: a shared child first seen high up, then again deep down).
+    deepest_links: Option<usize>,
+}
+
+impl FileStats {
+    fn fits_at(&self, depth: usize) -> bool {
+        self.deepest_links.is_none_or(|below| depth + below + 1 < MAX_FILE_DEPTH)
+    }
 }
 
 /// What one entry turned out to be.
@@ -290,12 +307,12 @@ impl TreeCheck<'_> {
         if let Some(stats) = self.dirs.get(&key) {
             return Ok(Entry::Dir(*stats));
         }
-        if let Some(&size) = self.files.get(&key) {
-            return Ok(Entry::File(size));
+        if let Some(&stats) = self.files.get(&key) {
+            return Ok(Entry::File(stats.size));
         }
         let (node, kind) = self.reader.pb_node(cid)?;
         match kind {
-            DataType::File | DataType::Raw => Ok(Entry::File(self.file_node(cid, node, path, 0)?)),
+            DataType::File | DataType::Raw => Ok(Entry::File(self.file_node(cid, node, path, 0)?.size)),
             DataType::Symlink => {
                 if !node.links.is_empty() {
                     return Err(malformed(path, cid, "a symlink node has links"));
@@ -336,7 +353,7 @@ impl TreeCheck<'_> {
     }
 
     /// A dag-pb file node's size, after checking it and (once per node) its children.
-    fn file_node(&mut self, cid: &Cid, node: PbNode, path: &str, depth: usize) -> Result<u64, TreeError> {
+    fn file_node(&mut self, cid: &Cid, node: PbNode, path: &str, depth: usize) -> Result<FileStats, TreeError> {
         // The reader keeps one frame per level and refuses a node with links at the 256th
         // (found by fuzzing: the check must refuse exactly what the reader refuses).
         if !node.links.is_empty() && depth + 1 >= MAX_FILE_DEPTH {
@@ -357,30 +374,47 @@ impl TreeCheck<'_> {
             let reason = format!("filesize says {filesize} bytes, its data and blocksizes hold {total}");
             return Err(malformed(path, cid, reason));
         }
+        let mut deepest_links = (!node.links.is_empty()).then_some(0);
         for (link, &expected) in node.links.iter().zip(&msg.blocksizes) {
-            let size = self.file_child(&link.cid, link.tsize, path, depth + 1)?;
+            let (size, child_links) = self.file_child(&link.cid, link.tsize, path, depth + 1)?;
+            if let Some(below) = child_links {
+                deepest_links = deepest_links.max(Some(below + 1));
+            }
             if size != expected {
                 let reason = format!("a blocksize says {expected} bytes, child {} holds {size}", link.cid);
                 return Err(malformed(path, cid, reason));
             }
         }
-        self.files.insert(cid.hash().to_bytes(), total);
-        Ok(total)
+        let stats = FileStats { size: total, deepest_links };
+        self.files.insert(cid.hash().to_bytes(), stats);
+        Ok(stats)
     }
 
-    /// A child of a file node: a raw leaf or another file node, never anything else.
-    fn file_child(&mut self, cid: &Cid, tsize: Option<u64>, path: &str, depth: usize) -> Result<u64, TreeError> {
+    /// A child of a file node: a raw leaf or another file node, never anything else. Returns
+    /// its size and, for a node, `FileStats::deepest_links`.
+    fn file_child(
+        &mut self,
+        cid: &Cid,
+        tsize: Option<u64>,
+        path: &str,
+        depth: usize,
+    ) -> Result<(u64, Option<usize>), TreeError> {
         match cid.codec() {
-            RAW => self.raw_len(cid, tsize, path),
+            RAW => Ok((self.raw_len(cid, tsize, path)?, None)),
             DAG_PB => {
-                if let Some(&size) = self.files.get(&cid.hash().to_bytes()) {
-                    return Ok(size);
+                if let Some(&stats) = self.files.get(&cid.hash().to_bytes()) {
+                    if !stats.fits_at(depth) {
+                        let reason = format!("the file DAG is deeper than {MAX_FILE_DEPTH} levels");
+                        return Err(malformed(path, cid, reason));
+                    }
+                    return Ok((stats.size, stats.deepest_links));
                 }
                 let (node, kind) = self.reader.pb_node(cid)?;
                 if !matches!(kind, DataType::File | DataType::Raw) {
                     return Err(malformed(path, cid, format!("a file's child is a {}", kind.name())));
                 }
-                self.file_node(cid, node, path, depth)
+                let stats = self.file_node(cid, node, path, depth)?;
+                Ok((stats.size, stats.deepest_links))
             }
             codec => Err(ReadError::UnsupportedCodec { cid: *cid, codec }.into()),
         }

@@ -158,6 +158,36 @@ fn file_dags_deeper_than_the_reader_are_refused() {
     refused(&blocks, &root, "deeper than 256 levels");
 }
 
+/// A file node first met near the top and then again at the bottom of a long chain: the memo of
+/// checked nodes must not let the second, too deep, meeting through (found by fuzzing). The
+/// reader is the judge: whatever `check_tree` accepts, it reads.
+#[test]
+fn a_shared_file_node_met_again_too_deep_is_refused() {
+    use ipfs_kit_unixfs::DagReader;
+    for chain in [250usize, 253, 254, 255] {
+        let mut blocks = MemoryBlocks::new();
+        let leaf = raw(&mut blocks, b"bottom");
+        let shared = file_node(&mut blocks, &[(leaf, 6)], vec![6], 6);
+        let mut deep = shared;
+        for _ in 0..chain {
+            deep = file_node(&mut blocks, &[(deep, 6)], vec![6], 6);
+        }
+        // The shared node first (shallow), then the chain that reaches it again.
+        let root = file_node(&mut blocks, &[(shared, 6), (deep, 6)], vec![6, 6], 12);
+        let top = dir(&mut blocks, &[("f", root, 12)]);
+        let mut out = Vec::new();
+        let read = match DagReader::new(&blocks).cat(&root) {
+            Ok(mut r) => std::io::Read::read_to_end(&mut r, &mut out).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let checked = check(&blocks, &top);
+        assert_eq!(checked.is_ok(), read.is_ok(), "chain {chain}: check {checked:?}, read {read:?}");
+        if checked.is_err() {
+            refused(&blocks, &top, "deeper than 256 levels");
+        }
+    }
+}
+
 /// A HAMT root built by the importer, its blocks, and its bytes as a node.
 fn hamt(n: usize) -> (MemoryBlocks, Node, PbNode) {
     let profile = Profile { shard_rule: ShardRule::EntryCount(4), ..Profile::UNIXFS_V1_2025 };

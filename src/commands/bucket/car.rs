@@ -17,7 +17,7 @@ fn shards_json(plan: &CarPlan) -> Vec<serde_json::Value> {
 }
 
 pub fn prepare(ctx: &Context, name: Option<&str>, shard_size: Option<u64>, v2: bool, json: bool) -> Result<()> {
-    let buckets = ctx.open("ipfs-kit bucket prepare-car")?;
+    let buckets = ctx.open_existing("ipfs-kit bucket prepare-car")?;
     let names: Vec<String> = match name {
         Some(n) => vec![n.to_owned()],
         None => buckets.list()?.into_iter().map(|s| s.row.name).collect(),
@@ -93,7 +93,7 @@ pub fn export(
         }
         None => Target::Stdout,
     };
-    let buckets = ctx.open("ipfs-kit bucket export-car")?;
+    let buckets = ctx.open_existing("ipfs-kit bucket export-car")?;
     let subject = name.map_or(CarSubject::All, CarSubject::Bucket);
     let plan = buckets.car_plan(subject, options)?;
     let mut written = Vec::new();

@@ -34,7 +34,7 @@ pub fn snapshot(ctx: &Context, names: &[String], message: Option<&str>, json: bo
 }
 
 pub fn snapshots(ctx: &Context, bucket: Option<&str>, json: bool) -> Result<()> {
-    let records = ctx.open("ipfs-kit bucket snapshots")?.snapshots()?;
+    let records = ctx.open_existing("ipfs-kit bucket snapshots")?.snapshots()?;
     let mut stdout = std::io::stdout().lock();
     match bucket {
         None if json => writeln!(stdout, "{}", serde_json::to_value(&records)?)?,
@@ -97,7 +97,7 @@ pub fn snapshots(ctx: &Context, bucket: Option<&str>, json: bool) -> Result<()> 
 }
 
 pub fn log(ctx: &Context, name: &str, json: bool) -> Result<()> {
-    let entries = ctx.open("ipfs-kit bucket log")?.log(name)?;
+    let entries = ctx.open_existing("ipfs-kit bucket log")?.log(name)?;
     let mut stdout = std::io::stdout().lock();
     if json {
         let all: Vec<_> = entries
@@ -133,7 +133,7 @@ pub fn log(ctx: &Context, name: &str, json: bool) -> Result<()> {
 
 pub fn diff(ctx: &Context, name: &str, from: Option<&str>, to: Option<&str>, out: &OutputArgs) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
-    let report = ctx.open("ipfs-kit bucket diff")?.diff(name, from, to)?;
+    let report = ctx.open_existing("ipfs-kit bucket diff")?.diff(name, from, to)?;
     let cid = |c: &Option<cid::Cid>| c.as_ref().map(|c| base.format(c));
     let mut stdout = std::io::stdout().lock();
     if out.json {

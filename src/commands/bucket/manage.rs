@@ -43,7 +43,7 @@ pub fn create(ctx: &Context, name: &str, profile: &str, out: &OutputArgs) -> Res
 
 pub fn list(ctx: &Context, out: &OutputArgs) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
-    let buckets = ctx.open("ipfs-kit bucket list")?.list()?;
+    let buckets = ctx.open_existing("ipfs-kit bucket list")?.list()?;
     let mut stdout = std::io::stdout().lock();
     if out.json {
         let all: Vec<_> = buckets.iter().map(|s| summary_json(s, base)).collect();
@@ -66,7 +66,7 @@ pub fn list(ctx: &Context, out: &OutputArgs) -> Result<()> {
 
 pub fn info(ctx: &Context, name: &str, out: &OutputArgs) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
-    let s = ctx.open("ipfs-kit bucket info")?.info(name)?;
+    let s = ctx.open_existing("ipfs-kit bucket info")?.info(name)?;
     if out.json {
         println!("{}", summary_json(&s, base));
     } else {

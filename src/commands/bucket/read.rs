@@ -31,7 +31,7 @@ fn entry_json(e: &EntryRow, base: CidBase) -> serde_json::Value {
 
 pub fn files(ctx: &Context, name: &str, prefix: &str, limit: Option<u64>, out: &OutputArgs) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
-    let buckets = ctx.open("ipfs-kit bucket files")?;
+    let buckets = ctx.open_existing("ipfs-kit bucket files")?;
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if out.json {
         for e in &buckets.files(name, prefix, limit)? {
@@ -65,7 +65,7 @@ pub fn get(ctx: &Context, name: &str, path: &str, output: &Path, json: bool) -> 
 
 pub fn find_cid(ctx: &Context, cid: &str, out: &OutputArgs) -> Result<()> {
     let cid = parse_cid(cid)?;
-    let found = ctx.open("ipfs-kit bucket find-cid")?.find_cid(&cid)?;
+    let found = ctx.open_existing("ipfs-kit bucket find-cid")?.find_cid(&cid)?;
     if out.json {
         let all: Vec<_> =
             found.iter().map(|f| json!({"bucket": f.bucket, "path": f.path, "type": f.kind.as_str()})).collect();
