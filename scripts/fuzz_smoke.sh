@@ -13,8 +13,6 @@
 #
 # Environment: FUZZ_SECONDS (30), FUZZ_TIMEOUT (per-input seconds, 20), FUZZ_SANITIZER
 # (address), CARGO_FUZZ_ROOT, CARGO_FUZZ_VERSION (0.13.2), CARGO_TARGET_DIR (honoured).
-# IPFS_KIT_FUZZ_TOLERATE (unset in CI) is read by the targets themselves: a comma-separated list
-# of known failures to step over in a long local run (see the target's header comment).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"

@@ -20,6 +20,9 @@ pub struct Cli {
     /// [default: 1000000]; depth (1024), path (4096 bytes) and name (255 bytes) limits are fixed.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_entries: Option<u64>,
+    /// Never draw a progress line (progress is drawn on stderr, and only on a terminal).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -105,9 +108,6 @@ pub enum BucketCommand {
         /// Include names starting with '.'.
         #[arg(long, short = 'H')]
         hidden: bool,
-        /// Never draw a progress bar.
-        #[arg(long, short = 'q')]
-        quiet: bool,
         #[command(flatten)]
         out: OutputArgs,
     },

@@ -1,11 +1,16 @@
-//! A progress line for long imports: bytes, files, rate and ETA, redrawn at most ten times a
-//! second on stderr, and only when stderr is a terminal (a script's stderr stays clean).
+//! Progress lines: for imports (`Progress`: bytes, files, rate and ETA) and for every other
+//! long operation (`Ticker`: bytes and blocks through a `Meter`, rate, ETA when the total is
+//! known). Redrawn at most ten times a second on stderr, and only when stderr is a terminal (a
+//! script's stderr stays clean); `-q` silences both. Nothing goes to stdout.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportedEntry};
+use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportedEntry, Meter};
 
 pub struct Progress {
     active: bool,
@@ -71,6 +76,68 @@ impl ImportObserver for Progress {
     fn progress(&mut self, bytes: u64) {
         self.bytes += bytes;
         self.draw(false);
+    }
+}
+
+/// A progress line drawn by a thread of its own from a `Meter` the work advances, so the work
+/// needs no callbacks. Drawn at once, every 100 ms, and a last time when dropped.
+pub struct Ticker {
+    stop: Arc<AtomicBool>,
+    drawer: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// `what` names the work ("exporting", "verifying"); `total_bytes`, when known, gives the
+    /// ETA. Inactive (no thread) unless stderr is a terminal and not `quiet`.
+    pub fn start(what: &'static str, total_bytes: Option<u64>, quiet: bool, meter: Arc<Meter>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        if quiet || !std::io::stderr().is_terminal() {
+            return Ticker { stop, drawer: None };
+        }
+        let done = stop.clone();
+        // Counted from now, not from when the thread first runs: a short operation may be
+        // over by then.
+        let (started, (base_bytes, base_blocks)) = (Instant::now(), meter.sample());
+        let drawer = std::thread::spawn(move || {
+            loop {
+                let finished = done.load(Ordering::Relaxed);
+                let (bytes, blocks) = meter.sample();
+                let (bytes, blocks) = (bytes - base_bytes, blocks - base_blocks);
+                let line = ticker_line(what, bytes, blocks, total_bytes, started.elapsed());
+                let _ = std::io::stderr().write_all(format!("\r{line}\x1b[K{}", if finished { "\n" } else { "" }).as_bytes());
+                if finished {
+                    return;
+                }
+                std::thread::park_timeout(Duration::from_millis(100));
+            }
+        });
+        Ticker { stop, drawer: Some(drawer) }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(drawer) = self.drawer.take() {
+            drawer.thread().unpark();
+            let _ = drawer.join();
+        }
+    }
+}
+
+fn ticker_line(what: &str, bytes: u64, blocks: u64, total: Option<u64>, elapsed: Duration) -> String {
+    let rate = bytes as f64 / elapsed.as_secs_f64().max(1e-3);
+    match total {
+        Some(total) => {
+            let eta = if rate > 0.0 { total.saturating_sub(bytes) as f64 / rate } else { 0.0 };
+            format!(
+                "{what}: {} / {}  {blocks} blocks  {}/s  ETA {eta:.0}s",
+                human(bytes.min(total)),
+                human(total),
+                human(rate as u64)
+            )
+        }
+        None => format!("{what}: {}  {blocks} blocks  {}/s", human(bytes), human(rate as u64)),
     }
 }
 

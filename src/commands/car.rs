@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use cid::Cid;
@@ -10,7 +11,7 @@ use ipfs_kit_buckets::car_file::IndexedCar;
 use ipfs_kit_buckets::dag::stat;
 use ipfs_kit_unixfs::block::{DAG_PB, RAW};
 use ipfs_kit_unixfs::name::escape_controls;
-use ipfs_kit_unixfs::{DagReader, EntryKind, check_tree};
+use ipfs_kit_unixfs::{DagReader, EntryKind, Meter, check_tree};
 use serde_json::json;
 
 use super::Context;
@@ -21,7 +22,12 @@ pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
     match cmd {
         CarCommand::Import { files, bucket, to, replace, json } => {
             let mount = bucket.as_deref().map(|bucket| Mount { bucket, at: to.as_deref(), replace });
-            let report = ctx.open("ipfs-kit car import")?.import_cars(&files, mount)?;
+            let mut buckets = ctx.open("ipfs-kit car import")?;
+            let total = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+            let ticker = ctx.ticker("importing", Some(total), buckets.store().meter());
+            let report = buckets.import_cars(&files, mount);
+            drop(ticker);
+            let report = report?;
             if json {
                 let roots: Vec<String> = report.roots.iter().map(Cid::to_string).collect();
                 println!(
@@ -87,7 +93,9 @@ fn pick_root(car: &IndexedCar, root: Option<&str>) -> Result<Cid> {
 }
 
 fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
-    let car = IndexedCar::open(file)?;
+    let meter = Arc::new(Meter::default());
+    let ticker = ctx.ticker("verifying", std::fs::metadata(file).ok().map(|m| m.len()), meter.clone());
+    let car = IndexedCar::open_metered(file, meter)?;
     let mut faults = Vec::new();
     let mut missing = Vec::new();
     if car.roots.is_empty() {
@@ -108,6 +116,7 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
         }
         missing.extend(under);
     }
+    drop(ticker);
     let version = match car.version {
         ipfs_kit_car::CarVersion::V1 => 1,
         ipfs_kit_car::CarVersion::V2 => 2,
@@ -185,7 +194,9 @@ fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>) -> Resu
     if output.symlink_metadata().is_ok() {
         bail!("{}: already exists; unpack writes a new folder", output.display());
     }
-    let car = IndexedCar::open(file)?;
+    let meter = Arc::new(Meter::default());
+    let ticker = ctx.ticker("unpacking", None, meter.clone());
+    let car = IndexedCar::open_metered(file, meter)?;
     let root = pick_root(&car, root)?;
     let missing = car.missing_under(&root)?;
     if let Some(first) = missing.first() {
@@ -208,6 +219,7 @@ fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>) -> Resu
     match ipfs_kit_buckets::export::export(&car, &root, &tmp, &ctx.limits) {
         Ok(bytes) => {
             std::fs::rename(&tmp, output).with_context(|| output.display().to_string())?;
+            drop(ticker);
             eprintln!("unpacked {root} to {} ({bytes} bytes of files)", output.display());
             Ok(())
         }

@@ -11,7 +11,12 @@ pub fn run(ctx: &Context, read_data: bool, repair: bool, json: bool) -> Result<(
     // below to report, not a reason to stop before it.
     let _ = buckets.repair_indexes();
     let _ = buckets.repair_manifest();
-    let report = buckets.check_settled(read_data, repair)?;
+    // Reading every block is the long part: its total is the store's size.
+    let total = if read_data { buckets.store().totals().ok().map(|(_, bytes)| bytes) } else { None };
+    let ticker = ctx.ticker(if read_data { "reading" } else { "checking" }, total, buckets.store().meter());
+    let report = buckets.check_settled(read_data, repair);
+    drop(ticker);
+    let report = report?;
     if json {
         let list = |items: &[ipfs_kit_buckets::check::Finding]| -> Vec<serde_json::Value> {
             items.iter().map(|f| json!({"message": f.message, "repair": f.repair})).collect()

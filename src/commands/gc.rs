@@ -25,7 +25,10 @@ pub fn prune(ctx: &Context, keep: usize, force: bool, json: bool) -> Result<()> 
 pub fn gc(ctx: &Context, dry_run: bool, json: bool) -> Result<()> {
     // A dry run is a read: no home is made for it, and one on read-only media can be surveyed.
     let mut buckets = if dry_run { ctx.open_existing("ipfs-kit gc")? } else { ctx.open("ipfs-kit gc")? };
-    let report = buckets.gc(dry_run)?;
+    let ticker = ctx.ticker("marking live blocks", None, buckets.store().meter());
+    let report = buckets.gc(dry_run);
+    drop(ticker);
+    let report = report?;
     let s = &report.sweep;
     if json {
         println!(

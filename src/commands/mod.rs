@@ -11,16 +11,19 @@ mod unlock;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use ipfs_kit_buckets::{Buckets, Home, Waiting};
 
 use crate::cli::{Cli, Command, ProfileArgs, SnapshotsCommand};
-use ipfs_kit_unixfs::{Overrides, Profile, TreeLimits};
+use crate::progress::Ticker;
+use ipfs_kit_unixfs::{Meter, Overrides, Profile, TreeLimits};
 
 pub fn run(cli: Cli) -> Result<()> {
     let limits = cli.max_entries.map_or_else(TreeLimits::default, TreeLimits::with_max_entries);
     let ctx =
-        Context { home: Home::resolve(cli.home.as_deref())?, lock_wait: Duration::from_secs(cli.lock_wait), limits };
+        Context { home: Home::resolve(cli.home.as_deref())?, lock_wait: Duration::from_secs(cli.lock_wait), limits, quiet: cli.quiet };
     match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
@@ -39,6 +42,15 @@ pub(crate) struct Context {
     pub lock_wait: Duration,
     /// Bounds on DAGs from elsewhere (`--max-entries`).
     pub limits: TreeLimits,
+    /// `-q`: no progress line.
+    pub quiet: bool,
+}
+
+impl Context {
+    /// A progress line over `meter` for a long operation (see `progress::Ticker`).
+    pub fn ticker(&self, what: &'static str, total_bytes: Option<u64>, meter: Arc<Meter>) -> Ticker {
+        Ticker::start(what, total_bytes, self.quiet, meter)
+    }
 }
 
 impl Context {

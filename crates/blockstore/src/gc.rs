@@ -339,6 +339,7 @@ impl BlockStore {
                 let mut records = PackRecords::open(self, &usage.name)?;
                 while let Some(record) = records.next()? {
                     read += record.data.len() as u64;
+                    self.meter.block(record.data.len() as u64);
                     progress(read);
                     let Some(mh) = expected.remove(&record.data_offset) else { continue };
                     if record.cid.hash().to_bytes() != mh {

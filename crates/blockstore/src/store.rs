@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cid::Cid;
-use ipfs_kit_unixfs::{BlockSink, BlockSource};
+use ipfs_kit_unixfs::{BlockSink, BlockSource, Meter};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::StoreError;
@@ -59,6 +59,8 @@ pub struct BlockStore {
     /// Opened on read-only media (`open_read_only`): nothing may be written, and no `gc` can
     /// run, so pins are not needed.
     read_only: bool,
+    /// Every block read and every block put, for progress displays (`meter`).
+    pub(crate) meter: Arc<Meter>,
 }
 
 /// What the index says of a block.
@@ -90,6 +92,7 @@ impl BlockStore {
             open_packs: Mutex::new(HashMap::new()),
             damaged: OnceLock::new(),
             read_only: false,
+            meter: Arc::default(),
         })
     }
 
@@ -103,7 +106,13 @@ impl BlockStore {
             open_packs: Mutex::new(HashMap::new()),
             damaged: OnceLock::new(),
             read_only: true,
+            meter: Arc::default(),
         })
+    }
+
+    /// Counts every block read (`get_block`) and put (through a writer), for a progress display.
+    pub fn meter(&self) -> Arc<Meter> {
+        self.meter.clone()
     }
 
     /// Whether this store was opened with `open_read_only`.
@@ -149,6 +158,14 @@ impl BlockStore {
 
     /// The block's bytes, unverified (readers check them against the CID).
     pub fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let block = self.read_block_once(cid)?;
+        if let Some(bytes) = &block {
+            self.meter.block(bytes.len() as u64);
+        }
+        Ok(block)
+    }
+
+    fn read_block_once(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
         match self.read_block(cid) {
             // `gc` may have moved the block to a new pack and removed the old one between our
             // lookup and our read; the index then already points at the new pack.
@@ -407,6 +424,7 @@ impl Drop for PackWriter<'_> {
 
 impl BlockSink for PackWriter<'_> {
     fn put(&mut self, cid: &Cid, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.store.meter.block(bytes.len() as u64);
         let mh = cid.hash().to_bytes();
         if self.seen.contains(&mh) {
             return Ok(());

@@ -8,7 +8,10 @@ use std::io::BufReader;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use cid::Cid;
+use ipfs_kit_unixfs::Meter;
 use ipfs_kit_car::{CarReader, CarVersion, Limits};
 use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
 use ipfs_kit_unixfs::pb::PbNode;
@@ -26,6 +29,8 @@ pub struct IndexedCar {
     index: HashMap<Vec<u8>, (u64, u64)>,
     pub blocks: u64,
     pub block_bytes: u64,
+    /// Blocks indexed on open, then blocks read, for a progress display.
+    meter: Arc<Meter>,
 }
 
 /// Bytes an unsigned varint of `n` takes.
@@ -90,6 +95,11 @@ impl BlockSource for StagedCars<'_> {
 impl IndexedCar {
     /// Reads the whole file once, checking every block against its CID.
     pub fn open(path: &Path) -> Result<Self, BucketError> {
+        Self::open_metered(path, Arc::default())
+    }
+
+    /// `open`, counting each block into `meter` as it is indexed and, later, as it is read.
+    pub fn open_metered(path: &Path, meter: Arc<Meter>) -> Result<Self, BucketError> {
         let file = File::open(path).map_err(BucketError::io(path))?;
         let mut reader = CarReader::new(
             BufReader::with_capacity(1 << 20, file.try_clone().map_err(BucketError::io(path))?),
@@ -106,8 +116,9 @@ impl IndexedCar {
             index.entry(block.cid.hash().to_bytes()).or_insert((data_offset(&block), len));
             blocks += 1;
             block_bytes += len;
+            meter.block(len);
         }
-        Ok(IndexedCar { path: path.to_owned(), file, version, roots, index, blocks, block_bytes })
+        Ok(IndexedCar { path: path.to_owned(), file, version, roots, index, blocks, block_bytes, meter })
     }
 
     pub fn has(&self, cid: &Cid) -> bool {
@@ -159,6 +170,7 @@ impl BlockSource for IndexedCar {
         };
         let mut buf = vec![0u8; len as usize];
         self.file.read_exact_at(&mut buf, offset)?;
+        self.meter.block(len);
         Ok(Some(buf))
     }
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod file;
 pub mod hamt;
 pub mod import;
+pub mod meter;
 pub mod name;
 pub mod pb;
 pub mod profile;
@@ -24,6 +25,7 @@ pub mod varint;
 pub use block::{BlockSink, BlockSource, MemoryBlocks, NullSink};
 pub use error::{DecodeError, ImportError, ProfileError, ReadError, TreeError};
 pub use file::Node;
+pub use meter::Meter;
 pub use import::{
     EntryKind, ImportObserver, ImportOptions, Imported, ImportedEntry, Quiet, import_path, import_path_observed,
 };

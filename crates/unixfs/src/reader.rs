@@ -123,6 +123,11 @@ impl<'s> DagReader<'s> {
         check_shard(cid, &node, depth)?;
         for link in node.links {
             let name = link.name.unwrap_or_default();
+            // The first two bytes are the slot in hex; a name from elsewhere may put a
+            // multi-byte character across them (found by fuzzing: slicing there panicked).
+            if !name.is_char_boundary(2.min(name.len())) || !name.as_bytes().iter().take(2).all(u8::is_ascii_hexdigit) {
+                return Err(ReadError::UnexpectedNode { cid: *cid, expected: "HAMT link name", found: "no hex slot prefix" });
+            }
             if name.len() == 2 {
                 let (child, kind) = self.pb_node(&link.cid)?;
                 if kind != DataType::HamtShard {
@@ -160,7 +165,7 @@ impl<'s> DagReader<'s> {
             };
             let link_name = link.name.as_deref().unwrap_or_default();
             if link_name.len() > 2 {
-                return Ok((&link_name[2..] == name).then_some(link.cid));
+                return Ok((link_name.get(2..) == Some(name)).then_some(link.cid));
             }
             shard_cid = link.cid;
             let (child, kind) = self.pb_node(&shard_cid)?;
@@ -383,5 +388,32 @@ mod tests {
             assert_eq!(out, entry.name);
         }
         assert_eq!(reader.lookup(&dir.cid, "absent").unwrap(), None);
+    }
+
+    /// A HAMT link whose name puts a multi-byte character across the two-byte slot prefix is an
+    /// error, not a panic (found by fuzzing).
+    #[test]
+    fn hamt_names_without_a_hex_slot_are_errors() {
+        let profile = Profile { shard_rule: crate::profile::ShardRule::EntryCount(1), ..Profile::UNIXFS_V1_2025 };
+        let mut blocks = MemoryBlocks::new();
+        let mut entries = Vec::new();
+        for name in ["a", "b"] {
+            let node = import_file(&mut name.as_bytes(), Path::new("t"), &profile, &mut blocks).unwrap();
+            entries.push(DirEntry { name: name.into(), node });
+        }
+        let dir = build_directory(entries, &profile, &mut blocks).unwrap();
+        let (mut node, _) = DagReader::new(&blocks).pb_node(&dir.cid).unwrap();
+        for bad in ["1é", "é", "zzname"] {
+            node.links[0].name = Some(bad.into());
+            let bytes = node.encode();
+            let cid = crate::block::sha256_cid(1, DAG_PB, &bytes);
+            crate::block::BlockSink::put(&mut blocks, &cid, &bytes).unwrap();
+            let reader = DagReader::new(&blocks);
+            let err = reader.list(&cid).unwrap_err();
+            assert!(err.to_string().contains("HAMT link name"), "{bad}: {err}");
+            // A lookup that meets the bad link must not panic either (a panic fails the test).
+            let _ = reader.lookup(&cid, "a");
+            let _ = reader.lookup(&cid, "b");
+        }
     }
 }

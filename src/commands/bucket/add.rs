@@ -17,12 +17,11 @@ pub fn run(
     paths: &[PathBuf],
     to: &str,
     hidden: bool,
-    quiet: bool,
     out: &OutputArgs,
 ) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
     let mut buckets = ctx.open("ipfs-kit bucket add")?;
-    let mut progress = Progress::for_stderr(paths, hidden, quiet);
+    let mut progress = Progress::for_stderr(paths, hidden, ctx.quiet);
     let report = buckets.add(name, paths, to, hidden, &mut progress);
     progress.finish();
     let report = report?;

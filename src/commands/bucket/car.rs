@@ -96,6 +96,7 @@ pub fn export(
     let buckets = ctx.open_existing("ipfs-kit bucket export-car")?;
     let subject = name.map_or(CarSubject::All, CarSubject::Bucket);
     let plan = buckets.car_plan(subject, options)?;
+    let ticker = ctx.ticker("exporting", Some(plan.block_bytes), buckets.store().meter());
     let mut written = Vec::new();
     match &target {
         Target::Stdout => {
@@ -144,6 +145,7 @@ pub fn export(
             written.extend(paths.iter().map(|p| p.display().to_string()).zip(cids));
         }
     }
+    drop(ticker);
     let shards: Vec<_> = written
         .iter()
         .zip(&plan.shards)

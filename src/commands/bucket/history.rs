@@ -193,7 +193,11 @@ pub fn restore(
         (None, Some(text)) => RestoreFrom::Cid(parse_cid(text)?),
         (None, None) => anyhow::bail!("say what to restore from: --snapshot ID or --from-cid CID"),
     };
-    let report = ctx.open("ipfs-kit bucket restore")?.restore(name, from)?;
+    let mut buckets = ctx.open("ipfs-kit bucket restore")?;
+    let ticker = ctx.ticker("restoring", None, buckets.store().meter());
+    let report = buckets.restore(name, from);
+    drop(ticker);
+    let report = report?;
     if out.json {
         let mut value = bucket_json(&report.bucket, base);
         value["files"] = json!(report.files);

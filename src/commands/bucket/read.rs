@@ -54,7 +54,11 @@ pub fn cat(ctx: &Context, name: &str, path: &str) -> Result<()> {
 }
 
 pub fn get(ctx: &Context, name: &str, path: &str, output: &Path, json: bool) -> Result<()> {
-    let bytes = ctx.open_read("ipfs-kit bucket get")?.get(name, path, output)?;
+    let mut buckets = ctx.open_read("ipfs-kit bucket get")?;
+    let ticker = ctx.ticker("writing", None, buckets.store().meter());
+    let bytes = buckets.get(name, path, output);
+    drop(ticker);
+    let bytes = bytes?;
     if json {
         println!("{}", json!({"output": output.to_string_lossy(), "bytes": bytes}));
     } else {

@@ -55,17 +55,6 @@ impl Scratch {
     }
 }
 
-/// `IPFS_KIT_FUZZ_TOLERATE=global-restore` lets a long run go on past the known refusal after
-/// the commit (`regress-global-*`): when the CAR's root holds `.ipfs-kit`, restore takes it for a
-/// global snapshot and can refuse it after its blocks are stored. The home is then made again.
-/// Unset (CI, the smoke run) it is a failure.
-fn tolerate_global_restore() -> bool {
-    static TOLERATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *TOLERATE.get_or_init(|| {
-        std::env::var("IPFS_KIT_FUZZ_TOLERATE").is_ok_and(|v| v.split(',').any(|t| t == "global-restore"))
-    })
-}
-
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
 }
@@ -93,12 +82,6 @@ fuzz_target!(|data: &[u8]| {
         let buckets = scratch.buckets();
         let mount = Mount { bucket: "b", at: None, replace: false };
         match buckets.import_cars(&[car_path], Some(mount)) {
-            Err(_)
-                if tolerate_global_restore()
-                    && matches!(DagReader::new(buckets.store()).lookup(&root, META_DIR), Ok(Some(_))) =>
-            {
-                scratch.buckets = None;
-            }
             Err(err) => {
                 let names: Vec<String> = buckets.list().expect("list").into_iter().map(|s| s.row.name).collect();
                 assert!(names.is_empty(), "refused import ({err}) left buckets {names:?}");
