@@ -7,6 +7,9 @@ bash tests/interop/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
+# A short crash soak (2 kill -9 trials per writing command, fixed seed): after each kill, check
+# is clean and every bucket is in its old or its new state (scripts/crash_soak.sh).
+IPFS_KIT_BIN=./target/release/ipfs-kit bash scripts/crash_soak.sh 14 --seed 1
 # A short fuzz run of the CAR reader and the dag-pb decoder, seeded with the bad-input fixtures
 # (fuzz/make_seeds.py); any crash fails the run and names its reproducer.
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz_smoke.sh
