@@ -104,7 +104,8 @@ impl Ticker {
                 let (bytes, blocks) = meter.sample();
                 let (bytes, blocks) = (bytes - base_bytes, blocks - base_blocks);
                 let line = ticker_line(what, bytes, blocks, total_bytes, started.elapsed());
-                let _ = std::io::stderr().write_all(format!("\r{line}\x1b[K{}", if finished { "\n" } else { "" }).as_bytes());
+                let _ = std::io::stderr()
+                    .write_all(format!("\r{line}\x1b[K{}", if finished { "\n" } else { "" }).as_bytes());
                 if finished {
                     return;
                 }

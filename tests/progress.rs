@@ -62,7 +62,10 @@ fn every_long_operation_shows_progress_only_on_a_terminal() {
         let run = kit.run(&plain);
         let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
         assert!(run.status.success(), "{args}: {stderr}");
-        assert!(!stderr.contains(label) && !stderr.contains('\r'), "{args}: no progress without a terminal: {stderr:?}");
+        assert!(
+            !stderr.contains(label) && !stderr.contains('\r'),
+            "{args}: no progress without a terminal: {stderr:?}"
+        );
         assert!(!stdout.contains(label), "{args}: {stdout:?}");
         // Undo what the command made, so it can run again.
         undo();

@@ -22,8 +22,12 @@ use ipfs_kit_unixfs::{Meter, Overrides, Profile, TreeLimits};
 
 pub fn run(cli: Cli) -> Result<()> {
     let limits = cli.max_entries.map_or_else(TreeLimits::default, TreeLimits::with_max_entries);
-    let ctx =
-        Context { home: Home::resolve(cli.home.as_deref())?, lock_wait: Duration::from_secs(cli.lock_wait), limits, quiet: cli.quiet };
+    let ctx = Context {
+        home: Home::resolve(cli.home.as_deref())?,
+        lock_wait: Duration::from_secs(cli.lock_wait),
+        limits,
+        quiet: cli.quiet,
+    };
     match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),

@@ -169,7 +169,7 @@ impl Buckets {
                 // restore would refuse is refused now, before anything is stored (found by
                 // fuzzing: a missing bucket, a bucket entry that is a raw block).
                 if m.at.is_none() {
-                    crate::restore::cid_target(&staged, m.bucket, &root)?;
+                    crate::restore::cid_target(&staged, m.bucket, &root, &self.limits)?;
                 }
                 Some(root)
             }

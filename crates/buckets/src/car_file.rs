@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cid::Cid;
-use ipfs_kit_unixfs::Meter;
 use ipfs_kit_car::{CarReader, CarVersion, Limits};
+use ipfs_kit_unixfs::Meter;
 use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
 use ipfs_kit_unixfs::pb::PbNode;
 use ipfs_kit_unixfs::{BlockSource, DagReader};

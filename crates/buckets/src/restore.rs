@@ -12,7 +12,7 @@ use bytes::Bytes;
 use cid::Cid;
 use std::io::Read as _;
 
-use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind};
+use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind, TreeLimits};
 use rusqlite::TransactionBehavior;
 
 use crate::buckets::{Buckets, bucket_profile, crash_point};
@@ -134,7 +134,7 @@ impl Buckets {
                     from: record.snapshot_id.clone(),
                 })
             }
-            RestoreFrom::Cid(cid) => cid_target(&self.store, name, cid).map_err(|e| self.absent(cid, e)),
+            RestoreFrom::Cid(cid) => cid_target(&self.store, name, cid, &self.limits).map_err(|e| self.absent(cid, e)),
         }
     }
 
@@ -151,15 +151,22 @@ impl Buckets {
     }
 }
 
-/// The largest snapshot index a global snapshot from elsewhere may lend metadata from.
-const MAX_FOREIGN_INDEX: u64 = 1 << 30;
+/// Bytes of Parquet index per entry a global snapshot from elsewhere may bring (ours take about
+/// 100), so the index it lends metadata from is bounded by the entry limit, not read whatever
+/// size it claims (found by fuzzing: a DAG of a few blocks that claims gigabytes).
+const FOREIGN_INDEX_BYTES_PER_ENTRY: u64 = 512;
 
 /// What restoring `name` from the DAG at `cid` would mount, read from `source`: the directory
 /// itself, or, when it is a global snapshot (it holds `.ipfs-kit`), its entry `name` with the
 /// Parquet index the snapshot keeps for it. Everything restore would refuse on is refused here,
 /// so `car import --bucket` can ask before it stores a block. The DAG is someone else's: an
 /// index that is too big or does not read back is ignored (it only lends metadata), never trusted.
-pub(crate) fn cid_target(source: &dyn BlockSource, name: &str, cid: &Cid) -> Result<Target, BucketError> {
+pub(crate) fn cid_target(
+    source: &dyn BlockSource,
+    name: &str,
+    cid: &Cid,
+    limits: &TreeLimits,
+) -> Result<Target, BucketError> {
     let reader = DagReader::new(source);
     if reader.entry_kind(cid)? != EntryKind::Directory {
         return Err(BucketError::NotADirectory(*cid));
@@ -173,11 +180,23 @@ pub(crate) fn cid_target(source: &dyn BlockSource, name: &str, cid: &Cid) -> Res
     if reader.entry_kind(&root)? != EntryKind::Directory {
         return Err(BucketError::NotADirectory(root));
     }
+    let max = limits.max_entries.saturating_mul(FOREIGN_INDEX_BYTES_PER_ENTRY).max(1 << 20);
     let index = reader
         .resolve(cid, &format!("{META_DIR}/buckets/{name}_vfs.parquet"))
         .ok()
-        .filter(|index| read_index(source, index, MAX_FOREIGN_INDEX).is_ok());
+        .filter(|index| file_size(source, index).is_ok_and(|size| size <= max))
+        .filter(|index| read_index(source, index, max).is_ok());
     Ok(Target { root, index, profile: None, version: None, from: cid.to_string() })
+}
+
+/// A file's size as its root says, without reading it (`check_tree` has made sure the DAG
+/// below holds exactly that many bytes).
+fn file_size(source: &dyn BlockSource, cid: &Cid) -> Result<u64, BucketError> {
+    if cid.codec() == ipfs_kit_unixfs::block::RAW {
+        let len = source.block_len(cid).map_err(|e| ipfs_kit_unixfs::ReadError::Source { cid: *cid, source: e })?;
+        return Ok(len.unwrap_or(u64::MAX));
+    }
+    Ok(crate::dag::stat(&DagReader::new(source), cid, 0)?.1)
 }
 
 /// A snapshot index's rows, read (at most `max` bytes) and parsed.

@@ -25,10 +25,10 @@ pub mod varint;
 pub use block::{BlockSink, BlockSource, MemoryBlocks, NullSink};
 pub use error::{DecodeError, ImportError, ProfileError, ReadError, TreeError};
 pub use file::Node;
-pub use meter::Meter;
 pub use import::{
     EntryKind, ImportObserver, ImportOptions, Imported, ImportedEntry, Quiet, import_path, import_path_observed,
 };
+pub use meter::Meter;
 pub use profile::{Overrides, Profile, ShardRule};
 pub use reader::DagReader;
 pub use validate::{TreeLimits, TreeSummary, check_tree};

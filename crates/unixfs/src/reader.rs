@@ -126,7 +126,11 @@ impl<'s> DagReader<'s> {
             // The first two bytes are the slot in hex; a name from elsewhere may put a
             // multi-byte character across them (found by fuzzing: slicing there panicked).
             if !name.is_char_boundary(2.min(name.len())) || !name.as_bytes().iter().take(2).all(u8::is_ascii_hexdigit) {
-                return Err(ReadError::UnexpectedNode { cid: *cid, expected: "HAMT link name", found: "no hex slot prefix" });
+                return Err(ReadError::UnexpectedNode {
+                    cid: *cid,
+                    expected: "HAMT link name",
+                    found: "no hex slot prefix",
+                });
             }
             if name.len() == 2 {
                 let (child, kind) = self.pb_node(&link.cid)?;

@@ -11,14 +11,7 @@ use crate::cli::OutputArgs;
 use crate::commands::Context;
 use crate::progress::Progress;
 
-pub fn run(
-    ctx: &Context,
-    name: &str,
-    paths: &[PathBuf],
-    to: &str,
-    hidden: bool,
-    out: &OutputArgs,
-) -> Result<()> {
+pub fn run(ctx: &Context, name: &str, paths: &[PathBuf], to: &str, hidden: bool, out: &OutputArgs) -> Result<()> {
     let base = out.cid_base.unwrap_or_default();
     let mut buckets = ctx.open("ipfs-kit bucket add")?;
     let mut progress = Progress::for_stderr(paths, hidden, ctx.quiet);

@@ -124,9 +124,9 @@ pub fn export(
                     let file = File::create(tmp).with_context(|| tmp.display().to_string())?;
                     let mut out = BufWriter::with_capacity(1 << 20, file);
                     cids.push(plan.write_shard(buckets.store(), k, options.verify, &mut out)?);
-                    let file =
-                        out.into_inner().map_err(|e| e.into_error()).with_context(|| tmp.display().to_string())?;
-                    file.sync_all().with_context(|| tmp.display().to_string())?;
+                    // Flushed, not fsynced (see above): an fsync here made a 1 GiB export wait
+                    // for the disk, 2-6x slower than the `cp` of the same bytes.
+                    out.flush().with_context(|| tmp.display().to_string())?;
                 }
                 for (tmp, path) in temps.iter().zip(&paths) {
                     std::fs::rename(tmp, path).with_context(|| path.display().to_string())?;

@@ -18,9 +18,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
         BucketCommand::List { out } => manage::list(ctx, &out),
         BucketCommand::Info { name, out } => manage::info(ctx, &name, &out),
         BucketCommand::Rm { name, json } => manage::rm(ctx, &name, json),
-        BucketCommand::Add { name, paths, to, hidden, out } => {
-            add::run(ctx, &name, &paths, &to, hidden, &out)
-        }
+        BucketCommand::Add { name, paths, to, hidden, out } => add::run(ctx, &name, &paths, &to, hidden, &out),
         BucketCommand::Files { name, prefix, limit, out } => read::files(ctx, &name, &prefix, limit, &out),
         BucketCommand::Cat { name, path } => read::cat(ctx, &name, &path),
         BucketCommand::Get { name, path, output, json } => read::get(ctx, &name, &path, &output, json),
