@@ -459,21 +459,40 @@ pub fn listing(
     Ok(())
 }
 
-/// Files and symlinks with `lo < path <= hi` (either bound may be open), in path order.
+/// The first `limit` (all, for `None`) files and symlinks with `lo < path <= hi` (either bound
+/// may be open), in path order.
 pub fn files_between(
     db: &Connection,
     bucket: &str,
     lo: Option<&str>,
     hi: Option<&str>,
+    limit: Option<usize>,
 ) -> Result<Vec<EntryRow>, BucketError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE {} ORDER BY path LIMIT ?4", between(lo, hi));
+    let mut stmt = db.prepare_cached(&sql)?;
+    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let rows = stmt.query_map(params![bucket, lo, hi, limit], entry_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// How many rows `files_between` returns without a limit.
+pub fn count_files_between(
+    db: &Connection,
+    bucket: &str,
+    lo: Option<&str>,
+    hi: Option<&str>,
+) -> Result<usize, BucketError> {
+    let sql = format!("SELECT count(*) FROM entries WHERE {}", between(lo, hi));
+    let n: i64 = db.prepare_cached(&sql)?.query_row(params![bucket, lo, hi], |r| r.get(0))?;
+    Ok(n as usize)
+}
+
+/// The condition of `files_between` on `?1` (bucket), `?2` (lo) and `?3` (hi).
+fn between(lo: Option<&str>, hi: Option<&str>) -> String {
     // Plain comparisons only, so SQLite seeks on the primary key instead of scanning the bucket.
     let lower = if lo.is_some() { "AND path > ?2" } else { "AND ?2 IS NULL" };
     let upper = if hi.is_some() { "AND path <= ?3" } else { "AND ?3 IS NULL" };
-    let sql =
-        format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 {lower} {upper} ORDER BY path");
-    let mut stmt = db.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![bucket, lo, hi], entry_from)?.collect::<Result<_, _>>()?;
-    Ok(rows)
+    format!("bucket = ?1 AND kind != 1 {lower} {upper}")
 }
 
 /// Every entry at or below `path` ("" for the whole bucket), in path order.

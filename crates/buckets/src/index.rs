@@ -184,8 +184,39 @@ fn properties(bucket: &BucketRow, rows: usize) -> WriterProperties {
 
 /// Where the index gets its rows: all of them, or those in a path interval.
 pub trait RowSource {
-    /// Files and symlinks with `lo < path <= hi`, in path order; `None` bounds are open.
-    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError>;
+    /// Files and symlinks with `lo < path <= hi`, in path order, the first `limit` of them;
+    /// `None` bounds are open. Writers page through with `limit`, so an index of any size is
+    /// written holding one row group of rows at a time.
+    fn rows_between(
+        &self,
+        lo: Option<&str>,
+        hi: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<EntryRow>, BucketError>;
+
+    /// How many rows `rows_between(lo, hi, None)` would return.
+    fn count_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<usize, BucketError>;
+}
+
+/// Feeds `each` the rows with `lo < path <= hi` in pieces of at most `piece` rows, in path
+/// order, keyset-paged (each piece starts after the last path of the one before).
+fn for_each_piece(
+    source: &dyn RowSource,
+    lo: Option<&str>,
+    hi: Option<&str>,
+    piece: usize,
+    each: &mut dyn FnMut(&[EntryRow]) -> Result<(), BucketError>,
+) -> Result<(), BucketError> {
+    let mut after = lo.map(str::to_owned);
+    loop {
+        let rows = source.rows_between(after.as_deref(), hi, Some(piece))?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = Some(last.path.clone());
+        each(&rows)?;
+        if rows.len() < piece {
+            return Ok(());
+        }
+    }
 }
 
 /// An inclusive range of paths whose rows may have changed.
@@ -318,13 +349,13 @@ fn finish(
 }
 
 fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource, access: &str) -> Result<Out, BucketError> {
-    let rows = source.rows_between(None, None)?;
-    let (mut writer, factory) = start(out, bucket, rows.len())?;
-    let mut last_paths = Vec::new();
-    for (i, group) in rows.chunks(ROW_GROUP).enumerate() {
-        encode_group(&mut writer, &factory, bucket, group, i)?;
-        last_paths.push(group.last().expect("chunks are not empty").path.clone());
-    }
+    let (mut writer, factory) = start(out, bucket, source.count_between(None, None)?)?;
+    let mut last_paths: Vec<String> = Vec::new();
+    for_each_piece(source, None, None, ROW_GROUP, &mut |group| {
+        encode_group(&mut writer, &factory, bucket, group, last_paths.len())?;
+        last_paths.push(group.last().expect("pieces are not empty").path.clone());
+        Ok(())
+    })?;
     finish(writer, bucket, last_paths, access)
 }
 
@@ -405,13 +436,15 @@ fn write_incremental(
             last_paths.push(old.last_paths[k].clone());
             continue;
         }
-        let rows = source.rows_between(lower, upper)?;
-        let parts = rows.len().div_ceil(ROW_GROUP).max(1);
-        let per_part = rows.len().div_ceil(parts).max(1);
-        for part in rows.chunks(per_part) {
+        // The range is split into equal parts of at most ROW_GROUP rows, read one at a time.
+        let rows = source.count_between(lower, upper)?;
+        let parts = rows.div_ceil(ROW_GROUP).max(1);
+        let per_part = rows.div_ceil(parts).max(1);
+        for_each_piece(source, lower, upper, per_part, &mut |part| {
             encode_group(&mut writer, &factory, bucket, part, last_paths.len())?;
-            last_paths.push(part.last().expect("chunks are not empty").path.clone());
-        }
+            last_paths.push(part.last().expect("pieces are not empty").path.clone());
+            Ok(())
+        })?;
     }
     finish(writer, bucket, last_paths, access)
 }

@@ -29,8 +29,17 @@ pub(crate) struct CatalogRows<'a> {
 }
 
 impl RowSource for CatalogRows<'_> {
-    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError> {
-        catalog::files_between(self.db, self.bucket, lo, hi)
+    fn rows_between(
+        &self,
+        lo: Option<&str>,
+        hi: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<EntryRow>, BucketError> {
+        catalog::files_between(self.db, self.bucket, lo, hi, limit)
+    }
+
+    fn count_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<usize, BucketError> {
+        catalog::count_files_between(self.db, self.bucket, lo, hi)
     }
 }
 
@@ -41,8 +50,17 @@ struct CountedRows<'a> {
 }
 
 impl RowSource for CountedRows<'_> {
-    fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError> {
-        let mut rows = self.catalog.rows_between(lo, hi)?;
+    fn count_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<usize, BucketError> {
+        self.catalog.count_between(lo, hi)
+    }
+
+    fn rows_between(
+        &self,
+        lo: Option<&str>,
+        hi: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<EntryRow>, BucketError> {
+        let mut rows = self.catalog.rows_between(lo, hi, limit)?;
         access::apply(self.access, self.catalog.bucket, &mut rows)?;
         Ok(rows)
     }
@@ -123,7 +141,16 @@ mod tests {
     }
 
     impl RowSource for Synthetic {
-        fn rows_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<Vec<EntryRow>, BucketError> {
+        fn count_between(&self, lo: Option<&str>, hi: Option<&str>) -> Result<usize, BucketError> {
+            Ok(self.rows_between(lo, hi, None)?.len())
+        }
+
+        fn rows_between(
+            &self,
+            lo: Option<&str>,
+            hi: Option<&str>,
+            limit: Option<usize>,
+        ) -> Result<Vec<EntryRow>, BucketError> {
             let rows = (0..self.n).map(|i| {
                 let path = format!("d/f{i:06}");
                 let cid = sha256_cid(1, RAW, path.as_bytes());
@@ -145,6 +172,7 @@ mod tests {
             });
             Ok(rows
                 .filter(|r| lo.is_none_or(|lo| r.path.as_str() > lo) && hi.is_none_or(|hi| r.path.as_str() <= hi))
+                .take(limit.unwrap_or(usize::MAX))
                 .collect())
         }
     }
