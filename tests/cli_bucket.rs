@@ -373,3 +373,23 @@ fn a_layout_2_catalog_moves_its_read_counts_out_on_open() {
     let out = std::process::Command::new("python3").arg("-c").arg(layout).arg(&catalog).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 []", "the columns are gone");
 }
+
+/// Two sources with the same name in one `add`: the later replaces the earlier, as two `add`s
+/// would, with no row of the earlier left over (rows are staged per source, not per name).
+#[test]
+fn two_sources_of_one_name_in_one_add_leave_only_the_later() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    write(src.path(), "one/x/only-in-one.txt", b"1");
+    write(src.path(), "one/x/both.txt", b"one");
+    write(src.path(), "two/x/both.txt", b"two");
+    write(src.path(), "two/x/only-in-two.txt", b"2");
+    kit.ok(&["bucket", "create", "b"]);
+    kit.ok(&["bucket", "add", "b", s(&src.path().join("one/x")), s(&src.path().join("two/x")), "-q"]);
+    let files: Vec<String> =
+        kit.ok(&["bucket", "files", "b"]).lines().map(|l| l.rsplit('\t').next().unwrap().to_owned()).collect();
+    assert_eq!(files, ["x/both.txt", "x/only-in-two.txt"]);
+    assert_eq!(kit.ok(&["bucket", "cat", "b", "x/both.txt"]), "two");
+    assert_eq!(kit.root("b"), hash_of(&src.path().join("two"), "unixfs-v1-2025"), "the root is the later tree's");
+    kit.ok(&["check"]);
+}

@@ -22,9 +22,7 @@ use cid::Cid;
 use ipfs_kit_blockstore::{BlockPin, BlockStore, CollectLock, LockHolder, WriterLock};
 use ipfs_kit_unixfs::dir::build_directory;
 use ipfs_kit_unixfs::reader::DagReader;
-use ipfs_kit_unixfs::{
-    EntryKind, ImportObserver, ImportOptions, ImportedEntry, Profile, TreeLimits, import_path_observed,
-};
+use ipfs_kit_unixfs::{EntryKind, ImportObserver, ImportOptions, Profile, TreeLimits, import_path_observed};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::catalog::{self, BucketRow, EntryRow};
@@ -32,6 +30,7 @@ use crate::error::BucketError;
 use crate::home::Home;
 use crate::index::PathRange;
 use crate::names::{check_bucket_name, check_entry_name, join, normalize_path, parent_of};
+use crate::staging;
 use crate::time::now_rfc3339;
 use crate::{access, tree};
 
@@ -245,39 +244,59 @@ impl Buckets {
         let dest = normalize_path(to)?;
         let options = ImportOptions { hidden, content_digest: true, strict_names: true };
         let _pin = self.pin()?;
+        // The rows wait in a TEMP table until the catalog commit (`staging`), not in memory.
+        staging::begin(&self.db)?;
+        let result = self.add_staged(name, paths, &dest, &profile, &options, observer);
+        staging::clear(&self.db);
+        result
+    }
+
+    fn add_staged(
+        &mut self,
+        name: &str,
+        paths: &[PathBuf],
+        dest: &str,
+        profile: &Profile,
+        options: &ImportOptions,
+        observer: &mut dyn ImportObserver,
+    ) -> Result<AddReport, BucketError> {
         let mut writer = self.store.writer();
         let mut imports = Vec::new();
         let (mut files, mut bytes) = (0, 0);
-        for path in paths {
-            let target = join(&dest, &source_name(path)?);
-            let mut collector = Collector { inner: observer, target: &target, rows: Vec::new() };
-            let imported = import_path_observed(path, &profile, &options, &mut writer, &mut collector)?;
+        for (slot, path) in paths.iter().enumerate() {
+            let target = join(dest, &source_name(path)?);
+            let mut stager = staging::Stager { db: &self.db, inner: observer, target: &target, slot, error: None };
+            let imported = import_path_observed(path, profile, options, &mut writer, &mut stager)?;
+            stager.into_result()?;
             files += imported.files;
             bytes += imported.bytes;
-            let rows = collector.rows;
-            imports.push((target, imported.node.cid, rows));
+            imports.push((target, imported.node.cid));
         }
+        staging::finish(&self.db)?;
         let stats = writer.commit()?;
         crash_point("file-blocks-committed");
-        let added = imports.iter().map(|(t, c, _)| (t.clone(), *c)).collect();
         let change = |db: &Connection, version, now: &str| {
-            ensure_dir_chain(db, name, &dest, version, now)?;
+            ensure_dir_chain(db, name, dest, version, now)?;
             let mut change = Change::default();
-            for (target, _, rows) in &imports {
+            for (slot, (target, _)) in imports.iter().enumerate() {
                 catalog::delete_subtree(db, name, target)?;
-                for row in rows {
-                    let row = EntryRow { version, added_at: now.to_owned(), ..row.clone() };
-                    catalog::insert_entry(db, name, &row)?;
-                }
+                staging::insert_into_entries(db, name, slot, version, now)?;
                 change.dirs.push(parent_of(target).to_owned());
                 change.rows.push(PathRange::subtree(target));
             }
             Ok(change)
         };
         // A replaced file starts its count over.
-        let forget = |counts: &mut Connection| imports.iter().try_for_each(|(t, _, _)| access::forget(counts, name, t));
+        let forget = |counts: &mut Connection| imports.iter().try_for_each(|(t, _)| access::forget(counts, name, t));
         let bucket = self.apply_then(name, change, forget)?;
-        Ok(AddReport { bucket, added, files, bytes, new_blocks: stats.new_blocks, new_block_bytes: stats.new_bytes })
+        Ok(AddReport {
+            bucket,
+            added: imports,
+            files,
+            bytes,
+            new_blocks: stats.new_blocks,
+            new_block_bytes: stats.new_bytes,
+        })
     }
 
     /// Runs one change under the lock: `change` edits entries in a transaction and says which
@@ -599,39 +618,4 @@ pub(crate) fn ensure_dir_chain(
         catalog::insert_entry(db, bucket, &row)?;
     }
     Ok(())
-}
-
-/// Turns importer reports into catalog rows under `target`, passing progress through.
-struct Collector<'a> {
-    inner: &'a mut dyn ImportObserver,
-    target: &'a str,
-    rows: Vec<EntryRow>,
-}
-
-impl ImportObserver for Collector<'_> {
-    fn entry(&mut self, e: &ImportedEntry<'_>) {
-        self.rows.push(EntryRow {
-            path: join(self.target, e.rel_path),
-            kind: e.kind,
-            cid: e.node.cid,
-            size: e.node.filesize,
-            tsize: e.node.tsize,
-            mtime: e.mtime,
-            mode: e.mode,
-            content_hash: e.sha256,
-            added_at: String::new(),
-            version: 0,
-            access_count: 0,
-            last_accessed: None,
-        });
-        self.inner.entry(e);
-    }
-
-    fn start_file(&mut self, path: &Path, len: u64) {
-        self.inner.start_file(path, len);
-    }
-
-    fn progress(&mut self, bytes: u64) {
-        self.inner.progress(bytes);
-    }
 }

@@ -213,7 +213,7 @@ fn check_schema_version(path: &Path) -> Result<(), BucketError> {
     Ok(())
 }
 
-fn kind_code(kind: EntryKind) -> i64 {
+pub(crate) fn kind_code(kind: EntryKind) -> i64 {
     match kind {
         EntryKind::File => 0,
         EntryKind::Directory => 1,

@@ -26,6 +26,7 @@ pub mod names;
 pub mod restore;
 mod settle;
 pub mod snapshot;
+mod staging;
 pub mod time;
 pub mod tree;
 
