@@ -11,6 +11,7 @@ pub mod gc_lock;
 pub mod health;
 pub mod lock;
 pub mod read_only;
+pub mod read_txn;
 pub mod store;
 pub mod time;
 
@@ -20,4 +21,5 @@ pub use gc_lock::{BlockPin, CollectLock};
 pub use health::PackFault;
 pub use lock::{LockHolder, LockState, WriterLock};
 pub use read_only::{open_sqlite_read_only, writable};
+pub use read_txn::ReadTransaction;
 pub use store::{BlockStore, CommitStats, PackWriter, open_sqlite, sync_dir};

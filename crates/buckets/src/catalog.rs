@@ -512,6 +512,18 @@ pub fn subtree(db: &Connection, bucket: &str, path: &str) -> Result<Vec<EntryRow
     Ok(rows)
 }
 
+/// Every entry of a bucket, in path order, handed to `each` one at a time (a bucket's rows
+/// can be more than a caller should hold; `check` streams them).
+pub fn each_entry(db: &Connection, bucket: &str, mut each: impl FnMut(EntryRow)) -> Result<(), BucketError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 ORDER BY path");
+    let mut stmt = db.prepare_cached(&sql)?;
+    let mut rows = stmt.query([bucket])?;
+    while let Some(row) = rows.next()? {
+        each(entry_from(row)?);
+    }
+    Ok(())
+}
+
 /// The exclusive bounds of the paths strictly below `path`.
 fn below(path: &str) -> (String, String) {
     if path.is_empty() {

@@ -13,16 +13,16 @@
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
 use cid::Cid;
 use ipfs_kit_blockstore::{LockState, WriterLock};
-use ipfs_kit_unixfs::{DagReader, EntryKind, TreeLimits, check_tree};
+use ipfs_kit_unixfs::{DagReader, TreeLimits, check_tree};
 
 use crate::buckets::Buckets;
-use crate::catalog::{self, EntryRow};
-use crate::dag::{BadBlock, Marker, tree_rows};
+use crate::catalog;
+use crate::check_rows::{Problems, RowCheck};
+use crate::check_walk::BadBlocks;
+use crate::dag::BadBlock;
 use crate::error::{BucketError, chain};
-use crate::index;
 use crate::manifest::{self, META_DIR, SnapshotRecord};
 
 /// One finding, with what repairs it.
@@ -55,7 +55,7 @@ impl CheckReport {
 }
 
 /// How many row disagreements to list per bucket before summing up the rest.
-const ROWS_LISTED: usize = 5;
+pub(crate) const ROWS_LISTED: usize = 5;
 
 /// How to get a home back whose catalog is damaged: the DAGs and snapshots are intact.
 const CATALOG_RECOVERY: &str = "move catalog.sqlite (and any catalog.sqlite-wal, -shm) aside, then rebuild each bucket \
@@ -96,8 +96,13 @@ impl Buckets {
             report.repaired.push(format!("dropped {n} index rows of blocks whose pack lost them"));
         }
         let mut damaged: Vec<Cid> = Vec::new();
-        self.check_snapshots(&mut report, repair, &mut damaged)?;
-        self.check_buckets(&mut report, read_data, repair, &mut damaged)?;
+        {
+            // One read transaction for the walks' million lookups, ended before any repair writes.
+            let _reading = self.store.read_transaction()?;
+            let walks = self.walk_buckets()?;
+            self.check_snapshots(&mut report, repair, &walks, &mut damaged)?;
+            self.check_buckets(&mut report, read_data, repair, &walks, &mut damaged)?;
+        }
         if read_data {
             let faults = self.store.verify_all(&mut |bytes| report.bytes_verified = bytes)?;
             report.blocks_verified = self.store.totals()?.0;
@@ -152,10 +157,25 @@ impl Buckets {
         }
     }
 
+    /// Walks the DAG of every bucket's root once, for both the snapshots that hold it (the
+    /// latest snapshot holds every bucket as it is) and the bucket itself: which blocks under
+    /// each root are bad. A catalog that cannot list its buckets gives none (`check_buckets`
+    /// reports it).
+    fn walk_buckets(&self) -> Result<HashMap<Cid, Vec<BadBlock>>, BucketError> {
+        let mut walks = HashMap::new();
+        for bucket in catalog::buckets(&self.db).unwrap_or_default() {
+            if let std::collections::hash_map::Entry::Vacant(walk) = walks.entry(bucket.root) {
+                walk.insert(BadBlocks::new(&self.store, None).of(&[bucket.root])?);
+            }
+        }
+        Ok(walks)
+    }
+
     fn check_snapshots(
-        &mut self,
+        &self,
         report: &mut CheckReport,
         repair: bool,
+        walks: &HashMap<Cid, Vec<BadBlock>>,
         damaged: &mut Vec<Cid>,
     ) -> Result<(), BucketError> {
         let records = match manifest::list(&self.home) {
@@ -197,13 +217,11 @@ impl Buckets {
                 );
             }
             let global = record.global_cid()?;
-            let mut marker = Marker::new(&self.store);
-            marker.mark(&global)?;
-            if let Ok(cid) = Cid::try_from(record.manifest_hash.as_str()) {
-                marker.mark(&cid)?;
-            }
-            self.report_bad(report, &format!("snapshot {id}"), &marker.bad, damaged);
-            if !marker.bad.is_empty() {
+            let mut roots = vec![global];
+            roots.extend(Cid::try_from(record.manifest_hash.as_str()));
+            let bad = BadBlocks::new(&self.store, Some(walks)).of(&roots)?;
+            self.report_bad(report, &format!("snapshot {id}"), &bad, damaged);
+            if !bad.is_empty() {
                 continue;
             }
             self.check_global(report, record)?;
@@ -248,10 +266,11 @@ impl Buckets {
     }
 
     fn check_buckets(
-        &mut self,
+        &self,
         report: &mut CheckReport,
         read_data: bool,
         repair: bool,
+        walks: &HashMap<Cid, Vec<BadBlock>>,
         damaged: &mut Vec<Cid>,
     ) -> Result<(), BucketError> {
         let buckets = match catalog::buckets(&self.db) {
@@ -267,10 +286,13 @@ impl Buckets {
         report.buckets = buckets.len();
         for bucket in buckets {
             let name = &bucket.name;
-            let mut marker = Marker::new(&self.store);
-            marker.mark(&bucket.root)?;
-            self.report_bad(report, &format!("bucket {name:?}"), &marker.bad, damaged);
-            if read_data && marker.bad.is_empty() {
+            let bad = match walks.get(&bucket.root) {
+                Some(bad) => bad.clone(),
+                // A root a writer committed since `walk_buckets` looked.
+                None => BadBlocks::new(&self.store, None).of(&[bucket.root])?,
+            };
+            self.report_bad(report, &format!("bucket {name:?}"), &bad, damaged);
+            if read_data && bad.is_empty() {
                 // The structural rules reading and exporting rely on (sizes that agree, sound
                 // HAMTs, the name rule), as `car import` and `restore` apply them; a DAG
                 // imported by an older ipfs-kit may break them.
@@ -284,8 +306,12 @@ impl Buckets {
                     );
                 }
             }
-            let catalog_rows: HashMap<String, EntryRow> = match catalog::subtree(&self.db, name, "") {
-                Ok(rows) => rows.into_iter().map(|r| (r.path.clone(), r)).collect(),
+            // A DAG with bad blocks is not compared row by row: its bad blocks are the finding.
+            let mut rows = RowCheck::new(&self.store, &bucket.root, bad.is_empty(), &self.home.index_path(name));
+            let findings =
+                catalog::each_entry(&self.db, name, |row| rows.row(row)).and_then(|()| rows.finish(&self.db, name));
+            let findings = match findings {
+                Ok(findings) => findings,
                 Err(err) => {
                     report.error(
                         format!("bucket {name:?}: its catalog rows cannot be read: {}", chain(&err)),
@@ -298,93 +324,44 @@ impl Buckets {
                     continue;
                 }
             };
-            // A DAG that cannot even be walked for rows is a finding, not the end of the check.
-            let dag_rows = match marker.bad.is_empty() {
-                false => None,
-                true => match tree_rows(&self.store, &bucket.root, &catalog_rows, "", 0) {
-                    Ok(rows) => Some(rows),
-                    Err(err) => {
-                        report.error(
-                            format!("bucket {name:?}: its DAG cannot be walked: {}", crate::error::chain(&err)),
-                            format!("restore it from a snapshot (`ipfs-kit bucket restore {name} --snapshot ID`)"),
-                        );
-                        None
-                    }
-                },
-            };
-            if let Some(dag_rows) = dag_rows {
-                let mut problems = Vec::new();
-                let mut seen = 0;
-                for row in &dag_rows {
-                    match catalog_rows.get(&row.path) {
-                        Some(c) if c.cid == row.cid && c.tsize == row.tsize => seen += 1,
-                        Some(c) => problems.push(format!(
-                            "{:?}: catalog has {} (Tsize {}), the DAG {} (Tsize {})",
-                            row.path, c.cid, c.tsize, row.cid, row.tsize
-                        )),
-                        None => problems.push(format!("{:?} is in the DAG but not in the catalog", row.path)),
-                    }
-                }
-                // Paths the catalog has that the DAG walk did not produce.
-                if seen < catalog_rows.len() {
-                    let in_dag: std::collections::HashSet<&str> = dag_rows.iter().map(|r| r.path.as_str()).collect();
-                    let extra = catalog_rows.keys().filter(|p| !in_dag.contains(p.as_str()));
-                    problems.extend(extra.map(|p| format!("{p:?} is in the catalog but not in the DAG")));
-                }
-                problems.sort();
-                let repair = format!(
-                    "`ipfs-kit bucket restore {name} --from-cid {}` rebuilds the catalog from the DAG",
-                    bucket.root
-                );
-                for p in problems.iter().take(ROWS_LISTED) {
-                    report.error(format!("bucket {name:?}: {p}"), repair.clone());
-                }
-                if problems.len() > ROWS_LISTED {
-                    report.error(
-                        format!("bucket {name:?}: {} more rows disagree with the DAG", problems.len() - ROWS_LISTED),
-                        repair,
+            match findings.dag {
+                Ok(None) => {}
+                // A DAG that cannot even be walked for rows is a finding, not the end of the check.
+                Err(err) => report.error(
+                    format!("bucket {name:?}: its DAG cannot be walked: {}", chain(&err)),
+                    format!("restore it from a snapshot (`ipfs-kit bucket restore {name} --snapshot ID`)"),
+                ),
+                Ok(Some(problems)) => {
+                    let repair = format!(
+                        "`ipfs-kit bucket restore {name} --from-cid {}` rebuilds the catalog from the DAG",
+                        bucket.root
                     );
+                    for p in &problems.kept {
+                        report.error(format!("bucket {name:?}: {p}"), repair.clone());
+                    }
+                    if problems.more() > 0 {
+                        report.error(
+                            format!("bucket {name:?}: {} more rows disagree with the DAG", problems.more()),
+                            repair,
+                        );
+                    }
                 }
             }
-            self.check_index(report, repair, name, &catalog_rows)?;
+            self.check_index(report, repair, name, findings.index)?;
         }
         Ok(())
     }
 
-    /// The Parquet index shows exactly the catalog's files and symlinks.
+    /// The Parquet index shows exactly the catalog's files and symlinks (`problems` says where
+    /// not); with `repair` it is rewritten from the catalog.
     fn check_index(
-        &mut self,
+        &self,
         report: &mut CheckReport,
         repair: bool,
         name: &str,
-        rows: &HashMap<String, EntryRow>,
+        problems: Problems,
     ) -> Result<(), BucketError> {
-        let path = self.home.index_path(name);
-        let contents = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| index::read(Bytes::from(b)).map_err(|e| e.to_string()));
-        let mut problems = Vec::new();
-        match contents {
-            Err(err) => problems.push(format!("its Parquet index {} cannot be read: {err}", path.display())),
-            Ok(contents) => {
-                let files = rows.values().filter(|r| r.kind != EntryKind::Directory).count();
-                let mut matched = 0;
-                for row in &contents.rows {
-                    match rows.get(&row.path) {
-                        Some(c) if c.kind == row.kind && c.cid == row.cid && c.size == row.size => matched += 1,
-                        Some(c) => problems.push(format!(
-                            "index row {:?} says {} ({} bytes), the catalog {} ({} bytes)",
-                            row.path, row.cid, row.size, c.cid, c.size
-                        )),
-                        None => problems.push(format!("index row {:?} is not in the bucket", row.path)),
-                    }
-                }
-                if matched < files {
-                    problems.push(format!("{} files of the bucket have no index row", files - matched));
-                }
-            }
-        }
-        if problems.is_empty() {
+        if problems.total == 0 {
             return Ok(());
         }
         if repair {
@@ -399,11 +376,11 @@ impl Buckets {
         }
         let fix =
             format!("`ipfs-kit bucket reindex {name}` (or `ipfs-kit check --repair`) rewrites it from the catalog");
-        for p in problems.iter().take(ROWS_LISTED) {
+        for p in &problems.kept {
             report.error(format!("bucket {name:?}: {p}"), fix.clone());
         }
-        if problems.len() > ROWS_LISTED {
-            report.error(format!("bucket {name:?}: {} more index rows disagree", problems.len() - ROWS_LISTED), fix);
+        if problems.more() > 0 {
+            report.error(format!("bucket {name:?}: {} more index rows disagree", problems.more()), fix);
         }
         Ok(())
     }

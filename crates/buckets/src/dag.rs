@@ -69,7 +69,7 @@ impl<'s> Marker<'s> {
 }
 
 /// Turns a read failure into a finding.
-fn bad_block(cid: Cid, err: ReadError) -> BadBlock {
+pub(crate) fn bad_block(cid: Cid, err: ReadError) -> BadBlock {
     let problem = match err {
         ReadError::MissingBlock { .. } => "missing".to_owned(),
         ReadError::HashMismatch { .. } => "its bytes do not match its CID".to_owned(),

@@ -41,6 +41,8 @@ use crate::cids::{base32, base58btc};
 use crate::error::BucketError;
 use crate::mime::guess_mime;
 
+pub use crate::index_read::{IndexContents, IndexRows, read};
+
 /// Rows per row group: small enough that a point lookup reads little, large enough to compress.
 const ROW_GROUP: usize = 8192;
 
@@ -490,81 +492,4 @@ fn as_written(column: &ColumnChunkMetaData) -> Result<ColumnChunkMetaData, Bucke
         _ => return Ok(column.clone()),
     };
     Ok(column.clone().into_builder().set_statistics(stats).build()?)
-}
-
-/// What an index file says about its bucket: its rows (files and symlinks) and profile.
-#[derive(Debug, Clone)]
-pub struct IndexContents {
-    pub rows: Vec<EntryRow>,
-    pub profile: Option<String>,
-}
-
-/// Reads an index file's rows back as catalog rows, for `restore` and `check`. Values that the
-/// index derives (mime type, file id) are not read; the ones the catalog holds are.
-pub fn read(bytes: Bytes) -> Result<IndexContents, BucketError> {
-    use arrow_array::Array;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
-    let kv = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
-    let profile = kv.iter().find(|e| e.key == "ipfs_kit.profile").and_then(|e| e.value.clone());
-    let mut rows = Vec::new();
-    for batch in builder.with_batch_size(8192).build()? {
-        let batch = batch?;
-        let column = |name: &str| -> Result<&ArrayRef, BucketError> {
-            batch.column_by_name(name).ok_or(BucketError::BadIndex("a column is missing"))
-        };
-        let strings = |name: &str| -> Result<&StringArray, BucketError> {
-            column(name)?
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or(BucketError::BadIndex("a column has another type"))
-        };
-        let ints = |name: &str| -> Result<&Int64Array, BucketError> {
-            column(name)?
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .ok_or(BucketError::BadIndex("a column has another type"))
-        };
-        let (path, cid, kind, size) = (strings("path")?, strings("cid_base32")?, strings("kind")?, ints("size_bytes")?);
-        let (tsize, mtime, mode) = (ints("dag_size")?, ints("mtime")?, ints("mode")?);
-        let (hash, added, version) = (strings("content_hash")?, strings("uploaded_at")?, ints("bucket_version")?);
-        let (count, accessed) = (ints("access_count")?, strings("last_accessed")?);
-        for i in 0..batch.num_rows() {
-            let kind = match kind.value(i) {
-                "file" => EntryKind::File,
-                "symlink" => EntryKind::Symlink,
-                _ => return Err(BucketError::BadIndex("a row has an unknown kind")),
-            };
-            let content_hash = hash.value(i).strip_prefix("sha256:").and_then(unhex32);
-            let last = accessed.value(i);
-            rows.push(EntryRow {
-                path: path.value(i).to_owned(),
-                kind,
-                cid: cid::Cid::try_from(cid.value(i)).map_err(|_| BucketError::BadIndex("a CID does not parse"))?,
-                size: size.value(i) as u64,
-                tsize: tsize.value(i) as u64,
-                mtime: mtime.value(i),
-                mode: mode.value(i) as u32,
-                content_hash,
-                added_at: added.value(i).to_owned(),
-                version: version.value(i),
-                access_count: count.value(i),
-                // The index shows the add time when a file was never read.
-                last_accessed: (count.value(i) > 0 && !accessed.is_null(i)).then(|| last.to_owned()),
-            });
-        }
-    }
-    Ok(IndexContents { rows, profile })
-}
-
-fn unhex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
