@@ -311,6 +311,31 @@ fn start(
     Ok(writer.into_serialized_writer()?)
 }
 
+/// Row groups being appended to an index, with the last path of each (the footer lists them).
+struct Groups<'w> {
+    writer: &'w mut SerializedFileWriter<Out>,
+    factory: &'w ArrowRowGroupWriterFactory,
+    bucket: &'w BucketRow,
+    last_paths: &'w mut Vec<String>,
+}
+
+impl Groups<'_> {
+    /// Encodes the rows with `lo < path <= hi` as row groups of `per_group` rows.
+    fn encode(
+        &mut self,
+        source: &dyn RowSource,
+        lo: Option<&str>,
+        hi: Option<&str>,
+        per_group: usize,
+    ) -> Result<(), BucketError> {
+        for_each_piece(source, lo, hi, per_group, &mut |rows| {
+            encode_group(self.writer, self.factory, self.bucket, rows, self.last_paths.len())?;
+            self.last_paths.push(rows.last().expect("pieces are not empty").path.clone());
+            Ok(())
+        })
+    }
+}
+
 /// Encodes `rows` as one row group.
 fn encode_group(
     writer: &mut SerializedFileWriter<Out>,
@@ -352,12 +377,9 @@ fn finish(
 
 fn write_full(out: Out, bucket: &BucketRow, source: &dyn RowSource, access: &str) -> Result<Out, BucketError> {
     let (mut writer, factory) = start(out, bucket, source.count_between(None, None)?)?;
-    let mut last_paths: Vec<String> = Vec::new();
-    for_each_piece(source, None, None, ROW_GROUP, &mut |group| {
-        encode_group(&mut writer, &factory, bucket, group, last_paths.len())?;
-        last_paths.push(group.last().expect("pieces are not empty").path.clone());
-        Ok(())
-    })?;
+    let mut last_paths = Vec::new();
+    let mut groups = Groups { writer: &mut writer, factory: &factory, bucket, last_paths: &mut last_paths };
+    groups.encode(source, None, None, ROW_GROUP)?;
     finish(writer, bucket, last_paths, access)
 }
 
@@ -442,11 +464,8 @@ fn write_incremental(
         let rows = source.count_between(lower, upper)?;
         let parts = rows.div_ceil(ROW_GROUP).max(1);
         let per_part = rows.div_ceil(parts).max(1);
-        for_each_piece(source, lower, upper, per_part, &mut |part| {
-            encode_group(&mut writer, &factory, bucket, part, last_paths.len())?;
-            last_paths.push(part.last().expect("pieces are not empty").path.clone());
-            Ok(())
-        })?;
+        Groups { writer: &mut writer, factory: &factory, bucket, last_paths: &mut last_paths }
+            .encode(source, lower, upper, per_part)?;
     }
     finish(writer, bucket, last_paths, access)
 }

@@ -14,23 +14,13 @@ use rusqlite::{Connection, params};
 use crate::error::BucketError;
 use crate::names::{join, name_of, parent_of};
 
+/// The staged columns are the catalog's own (`entries`, without bucket, added_at and
+/// version), plus the slot; rows keep their staging order in `rowid`.
 const SCHEMA: &str = "
 PRAGMA temp_store = FILE;
-CREATE TEMP TABLE IF NOT EXISTS staged (
-    seq INTEGER PRIMARY KEY,
-    slot INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    parent TEXT NOT NULL,
-    name TEXT NOT NULL,
-    kind INTEGER NOT NULL,
-    cid BLOB NOT NULL,
-    mh BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    tsize INTEGER NOT NULL,
-    mtime INTEGER NOT NULL,
-    mode INTEGER NOT NULL,
-    content_hash BLOB
-);
+CREATE TEMP TABLE IF NOT EXISTS staged AS
+    SELECT 0 AS slot, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, content_hash
+    FROM main.entries WHERE 0;
 DELETE FROM temp.staged;
 ";
 
@@ -67,7 +57,7 @@ pub(crate) fn insert_into_entries(
         "INSERT OR REPLACE INTO entries (bucket, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, \
          content_hash, added_at, version) \
          SELECT ?1, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, content_hash, ?2, ?3 \
-         FROM temp.staged WHERE slot = ?4 ORDER BY seq",
+         FROM temp.staged WHERE slot = ?4 ORDER BY rowid",
     )?;
     stmt.execute(params![bucket, now, version, slot as i64])?;
     Ok(())
