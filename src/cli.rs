@@ -252,6 +252,10 @@ pub enum BucketCommand {
         /// Hash every block against its CID before writing it (the store is trusted otherwise).
         #[arg(long)]
         verify: bool,
+        /// Also print each CAR file's own CID (sha2-256 of the file, codec 0x0202, as `ipfs-car
+        /// hash` and Storacha name shards); one more pass over the bytes.
+        #[arg(long)]
+        car_cid: bool,
         /// Replace existing output files (without it, an existing FILE is refused).
         #[arg(long)]
         force: bool,

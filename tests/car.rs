@@ -94,7 +94,7 @@ fn shards_hash_like_ipfs_car_and_exports_are_byte_identical() {
     bucket_with(&kit, "t", &tree);
     let out = tempfile::tempdir().unwrap();
     let base = out.path().join("t.car");
-    let report = kit.json(&["bucket", "export-car", "t", "-o", s(&base), "--shard-size", "1200000"]);
+    let report = kit.json(&["bucket", "export-car", "t", "-o", s(&base), "--shard-size", "1200000", "--car-cid"]);
     let shards = report["shards"].as_array().unwrap();
     assert!(shards.len() >= 3, "{report}");
     let plan = kit.json(&["bucket", "prepare-car", "t", "--shard-size", "1200000"]);
@@ -106,6 +106,10 @@ fn shards_hash_like_ipfs_car_and_exports_are_byte_identical() {
         assert!(bytes.len() as u64 <= 1_200_000);
         assert_eq!(bytes.len() as u64, shard["bytes"].as_u64().unwrap());
         assert_eq!(plan["shards"][i]["bytes"], shard["bytes"]);
+        // The CAR CID: CIDv1, codec car (0x0202), sha2-256 of the file's bytes.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        let expected = Cid::new_v1(0x0202, cid::multihash::Multihash::wrap(0x12, &digest).unwrap());
+        assert_eq!(expected.to_string(), shard["car_cid"].as_str().unwrap(), "shard {i}");
         if peers_available() {
             assert_eq!(ipfs_car(&["hash", s(&path)]), shard["car_cid"].as_str().unwrap(), "shard {i}");
             assert_eq!(ipfs_car(&["roots", s(&path)]), kit.root("t"), "every shard names the root");
@@ -132,6 +136,8 @@ fn shards_hash_like_ipfs_car_and_exports_are_byte_identical() {
         if extra.is_none() {
             let stdout = kit.run(&["bucket", "export-car", "t", "-o", "-"]).stdout;
             assert_eq!(stdout, std::fs::read(&a).unwrap(), "stdout gets the same bytes");
+            let report = kit.json(&["bucket", "export-car", "t", "-o", s(&a), "--force"]);
+            assert!(report["shards"][0].get("car_cid").is_none(), "the CAR CID only when asked for: {report}");
         }
     }
 }

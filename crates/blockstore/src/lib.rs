@@ -5,6 +5,7 @@
 //! `BlockSource`, so the importer and reader work on it unchanged. `lock` is the writer lock
 //! that serialises commits to a home.
 
+mod copy;
 pub mod error;
 pub mod gc;
 pub mod gc_lock;

@@ -178,6 +178,18 @@ impl BlockStore {
     }
 
     fn read_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(at) = self.locate(cid)? else {
+            return Ok(None);
+        };
+        let mut buf = vec![0u8; at.len as usize];
+        at.file.read_exact_at(&mut buf, at.offset).map_err(|source| StoreError::Io { path: at.path, source })?;
+        Ok(Some(buf))
+    }
+
+    /// Where the block's bytes are: its pack, open, and their place in it (`None` when the
+    /// block is absent or its pack lost it). The open pack stays readable even if `gc` removes
+    /// its file meanwhile, since packs are never rewritten in place.
+    pub(crate) fn locate(&self, cid: &Cid) -> Result<Option<BlockAt>, StoreError> {
         let location = {
             let db = self.db.lock().expect("index lock");
             let mut stmt = db.prepare_cached(
@@ -196,10 +208,7 @@ impl BlockStore {
             return Ok(None);
         }
         let file = self.pack_file(pack, &name, cid)?;
-        let mut buf = vec![0u8; len as usize];
-        file.read_exact_at(&mut buf, offset)
-            .map_err(|source| StoreError::Io { path: self.pack_path(&name), source })?;
-        Ok(Some(buf))
+        Ok(Some(BlockAt { file, path: self.pack_path(&name), offset, len }))
     }
 
     /// Pins new blocks against `gc` until the returned guard drops (see `gc_lock`).
@@ -285,6 +294,14 @@ pub fn open_sqlite(path: &Path, schema: &str) -> rusqlite::Result<Connection> {
     db.pragma_update(None, "synchronous", "FULL")?;
     db.execute_batch(schema)?;
     Ok(db)
+}
+
+/// A stored block's bytes: `len` bytes at `offset` of an open pack file.
+pub(crate) struct BlockAt {
+    pub file: Arc<File>,
+    pub path: PathBuf,
+    pub offset: u64,
+    pub len: u64,
 }
 
 /// A pack being written.

@@ -40,6 +40,8 @@ pub struct ExportOptions<'a> {
     pub v2: bool,
     /// Hash every block against its CID while writing.
     pub verify: bool,
+    /// Compute each shard's CAR CID while writing (one more SHA-256 pass over the output).
+    pub car_cid: bool,
 }
 
 /// Where `car import` mounts the CARs' root.

@@ -45,18 +45,40 @@ impl<W: Write> CarV2Writer<W> {
 
     /// Appends one section, refusing (before writing anything) one that would overrun the plan.
     pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), CarError> {
-        let offset = self.inner.bytes_written();
-        if offset + section_len(cid, data.len() as u64) > self.data_size {
-            return Err(CarError::ExceedsPlan { offset: V2_DATA_OFFSET + offset, planned: self.data_size });
-        }
+        let offset = self.next_section(cid, data.len() as u64)?;
         self.inner.put(cid, data)?;
-        if cid.hash().code() != IDENTITY {
-            self.entries.push(IndexEntry { multihash: *cid.hash(), offset });
-        }
+        self.index(cid, offset);
         Ok(())
     }
 
-    /// Payload bytes written so far (inner CARv1 header included).
+    /// As [`CarWriter::put_with`]: a section whose data `write_data` writes itself.
+    pub fn put_with<E: From<CarError>>(
+        &mut self,
+        cid: &Cid,
+        len: u64,
+        write_data: impl FnOnce(&mut W) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let offset = self.next_section(cid, len)?;
+        self.inner.put_with(cid, len, write_data)?;
+        self.index(cid, offset);
+        Ok(())
+    }
+
+    /// The payload offset the next section starts at, once it is known to fit the plan.
+    fn next_section(&self, cid: &Cid, len: u64) -> Result<u64, CarError> {
+        let offset = self.inner.bytes_written();
+        if offset + section_len(cid, len) > self.data_size {
+            return Err(CarError::ExceedsPlan { offset: V2_DATA_OFFSET + offset, planned: self.data_size });
+        }
+        Ok(offset)
+    }
+
+    fn index(&mut self, cid: &Cid, offset: u64) {
+        if cid.hash().code() != IDENTITY {
+            self.entries.push(IndexEntry { multihash: *cid.hash(), offset });
+        }
+    }
+
     pub fn bytes_written(&self) -> u64 {
         self.inner.bytes_written()
     }

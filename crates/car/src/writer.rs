@@ -64,6 +64,24 @@ impl<W: Write> CarWriter<W> {
         self.write(data)
     }
 
+    /// Appends one section of `len` data bytes that `write_data` puts on the output itself (for
+    /// instance copied in the kernel from another file, after flushing any buffer). It must
+    /// write exactly `len` bytes, or fail; the output is incomplete after a failure.
+    pub fn put_with<E: From<CarError>>(
+        &mut self,
+        cid: &Cid,
+        len: u64,
+        write_data: impl FnOnce(&mut W) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let cid_bytes = cid.to_bytes();
+        let mut prefix = [0; varint::MAX_LEN];
+        self.write(varint::encode(cid_bytes.len() as u64 + len, &mut prefix))?;
+        self.write(&cid_bytes)?;
+        write_data(&mut self.out)?;
+        self.written += len;
+        Ok(())
+    }
+
     /// Bytes written so far, i.e. the offset the next section will start at.
     pub fn bytes_written(&self) -> u64 {
         self.written
