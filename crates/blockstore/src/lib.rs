@@ -11,6 +11,7 @@ pub mod gc;
 pub mod gc_lock;
 pub mod health;
 pub mod lock;
+mod pack_out;
 pub mod read_only;
 pub mod read_txn;
 pub mod store;

@@ -15,7 +15,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::StoreError;
 use crate::gc_lock::{BlockPin, CollectLock};
+use crate::pack_out::PackOut;
 
 /// The first bytes of every pack file.
 pub const PACK_MAGIC: &[u8; 8] = b"IKPACK01";
@@ -308,10 +308,24 @@ pub(crate) struct BlockAt {
 struct OpenPack {
     name: String,
     tmp_path: PathBuf,
-    out: BufWriter<File>,
+    /// `None` once the pack is full and its writer finished (see `PackWriter::append`).
+    out: Option<PackOut>,
+    /// The file, once `out` finished; fsynced when the writer commits.
+    written: Option<File>,
     size: u64,
     /// (multihash, data offset, data length) of each record.
     records: Vec<(Vec<u8>, u64, u64)>,
+}
+
+impl OpenPack {
+    /// Waits until every appended byte is in the file (not yet fsynced): `written` is set.
+    fn finish_writing(&mut self) -> Result<(), StoreError> {
+        if let Some(out) = self.out.take() {
+            let file = out.finish().map_err(|source| StoreError::Io { path: self.tmp_path.clone(), source })?;
+            self.written = Some(file);
+        }
+        Ok(())
+    }
 }
 
 /// Appends blocks the store does not have yet; nothing is visible until `commit`.
@@ -336,14 +350,17 @@ impl PackWriter<'_> {
         let tmp_path = self.store.dir.join("packs").join(format!("{name}.pack.tmp"));
         let io = |source| StoreError::Io { path: tmp_path.clone(), source };
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path).map_err(io)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = PackOut::new(file, true);
         out.write_all(PACK_MAGIC).map_err(io)?;
-        Ok(OpenPack { name, tmp_path, out, size: PACK_MAGIC.len() as u64, records: Vec::new() })
+        Ok(OpenPack { name, tmp_path, out: Some(out), written: None, size: PACK_MAGIC.len() as u64, records: Vec::new() })
     }
 
     fn append(&mut self, mh: Vec<u8>, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {
         if self.current.as_ref().is_some_and(|p| p.size >= PACK_TARGET) {
-            self.sealed.extend(self.current.take());
+            // A full pack's writing thread and buffers are let go now, not at the commit.
+            let mut full = self.current.take().expect("checked above");
+            full.finish_writing()?;
+            self.sealed.push(full);
         }
         if self.current.is_none() {
             self.current = Some(self.start_pack()?);
@@ -353,10 +370,11 @@ impl PackWriter<'_> {
         let body_len = 1 + cid_bytes.len() + bytes.len();
         let body_len = u32::try_from(body_len).expect("blocks are far below 4 GiB");
         let io = |source| StoreError::Io { path: pack.tmp_path.clone(), source };
-        pack.out.write_all(&body_len.to_le_bytes()).map_err(io)?;
-        pack.out.write_all(&[cid_bytes.len() as u8]).map_err(io)?;
-        pack.out.write_all(&cid_bytes).map_err(io)?;
-        pack.out.write_all(bytes).map_err(io)?;
+        let out = pack.out.as_mut().expect("the current pack is being written");
+        out.write_all(&body_len.to_le_bytes()).map_err(io)?;
+        out.write_all(&[cid_bytes.len() as u8]).map_err(io)?;
+        out.write_all(&cid_bytes).map_err(io)?;
+        out.write_all(bytes).map_err(io)?;
         let data_offset = pack.size + 4 + 1 + cid_bytes.len() as u64;
         pack.records.push((mh, data_offset, bytes.len() as u64));
         pack.size = data_offset + bytes.len() as u64;
@@ -394,10 +412,10 @@ impl PackWriter<'_> {
         self.sealed.extend(self.current.take());
         let packs_dir = self.store.dir.join("packs");
         let mut finished = Vec::new();
-        for pack in self.sealed.drain(..) {
+        for mut pack in self.sealed.drain(..) {
+            pack.finish_writing()?;
             let io = |source| StoreError::Io { path: pack.tmp_path.clone(), source };
-            let file = pack.out.into_inner().map_err(|e| io(e.into_error()))?;
-            file.sync_all().map_err(io)?;
+            pack.written.take().expect("finished writing").sync_all().map_err(io)?;
             let final_path = packs_dir.join(format!("{}.pack", pack.name));
             std::fs::rename(&pack.tmp_path, &final_path).map_err(io)?;
             finished.push(SealedPack { name: pack.name, size: pack.size, records: pack.records });

@@ -108,13 +108,16 @@ impl<'p> FileImporter<'p> {
             let data = &self.front[..filled];
             let chunks: Vec<&[u8]> = if filled == 0 { vec![data] } else { data.chunks(chunk).collect() };
             let (leaves, ()) = hash_leaves(&chunks, profile, keep, || ());
-            if let Some(d) = digest.as_mut() {
-                d.update(data);
-            }
+            // A file of one raw leaf is its own block: the leaf's digest is the file's SHA-256.
+            let sha256 = match (digest, leaves.as_slice()) {
+                (Some(_), [leaf]) if profile.raw_leaves => Some(leaf.node.cid.hash().digest().try_into().expect("sha2-256")),
+                (Some(d), _) => Some(d.chain_update(data).finalize().into()),
+                (None, _) => None,
+            };
             emit(&chunks, leaves, sink, &mut layout)?;
             progress(filled as u64);
             let node = layout.finish(sink)?;
-            return Ok(ImportedFile { node, sha256: digest.map(|d| d.finalize().into()) });
+            return Ok(ImportedFile { node, sha256 });
         }
         grow(&mut self.front, batch);
         grow(&mut self.back, batch);
@@ -364,6 +367,22 @@ mod tests {
         let small = &data[..123_457];
         let got = import_file(&mut Trickle(small), Path::new("t"), &profile, &mut NullSink).unwrap();
         assert_eq!(got, import(small, &profile).0);
+    }
+
+    #[test]
+    fn the_content_digest_is_the_sha256_of_the_bytes_in_every_shape() {
+        // One raw leaf (its digest is reused), several leaves, dag-pb leaves, and empty files.
+        for profile in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
+            for len in [0, 1, 1000, profile.chunk_size - 1, profile.chunk_size, profile.chunk_size + 1, 3 * profile.chunk_size + 5] {
+                let data: Vec<u8> = (0..len as u32).map(|i| (i.wrapping_mul(31) >> 3) as u8).collect();
+                let mut importer = FileImporter::new(&profile);
+                importer.content_digest = true;
+                let hint = Some(len as u64);
+                let got = importer.import(&mut &data[..], Path::new("t"), hint, &mut NullSink, &mut |_| {}).unwrap();
+                let sha: [u8; 32] = Sha256::digest(&data).into();
+                assert_eq!(got.sha256, Some(sha), "{len} bytes, v{}", profile.cid_version);
+            }
+        }
     }
 
     #[test]
