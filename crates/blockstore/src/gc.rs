@@ -308,25 +308,28 @@ impl BlockStore {
 
     /// Reads every stored block and checks its bytes against its multihash, pack by pack in
     /// file order. `progress` gets the bytes read so far.
+    ///
+    /// The index rows come from one query sorted by (pack, offset), met in step with each
+    /// pack's records, so memory stays flat in the number of blocks (SQLite's sorter spills to
+    /// a temporary file). The query's read transaction also makes the check see one state.
     pub fn verify_all(&self, progress: &mut dyn FnMut(u64)) -> Result<Vec<BlockFault>, StoreError> {
-        let mut packs = self.pack_use()?;
-        {
-            let db = self.db.lock().expect("index lock");
-            let mut stmt = db.prepare("SELECT mh, pack, offset FROM blocks")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let (mh, pack, offset): (Vec<u8>, i64, u64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                if let Some(usage) = packs.get_mut(&pack) {
-                    usage.live.insert(offset, mh);
-                }
-            }
-        }
-        let mut faults = Vec::new();
-        let mut read = 0u64;
+        let packs = self.pack_use()?;
         let mut ids: Vec<i64> = packs.keys().copied().collect();
         ids.sort();
+        let db = self.db.lock().expect("index lock");
+        let mut stmt = db.prepare("SELECT pack, offset, mh FROM blocks ORDER BY pack, offset")?;
+        let mut rows = stmt.query([])?;
+        let mut next_row = || -> Result<Option<(i64, u64, Vec<u8>)>, StoreError> {
+            Ok(match rows.next()? {
+                Some(row) => Some((row.get(0)?, row.get(1)?, row.get(2)?)),
+                None => None,
+            })
+        };
+        let mut row = next_row()?;
+        let mut faults = Vec::new();
+        let mut read = 0u64;
         for id in ids {
-            let usage = packs.get_mut(&id).expect("listed");
+            let usage = &packs[&id];
             let fault = |mh: Vec<u8>, offset, cid, reason| BlockFault {
                 cid,
                 multihash: mh,
@@ -334,14 +337,26 @@ impl BlockStore {
                 offset,
                 reason,
             };
-            let mut expected = std::mem::take(&mut usage.live);
+            // Rows of packs the `packs` table does not name are not this check's business.
+            while row.as_ref().is_some_and(|(pack, ..)| *pack < id) {
+                row = next_row()?;
+            }
+            // Rows whose offset no record starts at (only in a damaged home).
+            let mut unmatched: Vec<(u64, Vec<u8>)> = Vec::new();
             let scan = (|| -> Result<(), StoreError> {
                 let mut records = PackRecords::open(self, &usage.name)?;
                 while let Some(record) = records.next()? {
                     read += record.data.len() as u64;
                     self.meter.block(record.data.len() as u64);
                     progress(read);
-                    let Some(mh) = expected.remove(&record.data_offset) else { continue };
+                    while let Some((_, offset, mh)) = row.take_if(|(p, o, _)| *p == id && *o < record.data_offset) {
+                        unmatched.push((offset, mh));
+                        row = next_row()?;
+                    }
+                    let Some((_, _, mh)) = row.take_if(|(p, o, _)| *p == id && *o == record.data_offset) else {
+                        continue;
+                    };
+                    row = next_row()?;
                     if record.cid.hash().to_bytes() != mh {
                         faults.push(fault(
                             mh,
@@ -361,9 +376,13 @@ impl BlockStore {
                 Err(StoreError::CorruptPack { .. }) => "its pack is damaged before this block",
                 Err(other) => return Err(other),
             };
-            let mut left: Vec<(u64, Vec<u8>)> = expected.into_iter().collect();
-            left.sort();
-            faults.extend(left.into_iter().map(|(offset, mh)| fault(mh, offset, None, reason)));
+            // What the scan did not reach: the rest of this pack's rows.
+            while let Some((_, offset, mh)) = row.take_if(|(p, ..)| *p == id) {
+                unmatched.push((offset, mh));
+                row = next_row()?;
+            }
+            unmatched.sort();
+            faults.extend(unmatched.into_iter().map(|(offset, mh)| fault(mh, offset, None, reason)));
         }
         Ok(faults)
     }

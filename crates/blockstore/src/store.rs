@@ -352,7 +352,14 @@ impl PackWriter<'_> {
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp_path).map_err(io)?;
         let mut out = PackOut::new(file, true);
         out.write_all(PACK_MAGIC).map_err(io)?;
-        Ok(OpenPack { name, tmp_path, out: Some(out), written: None, size: PACK_MAGIC.len() as u64, records: Vec::new() })
+        Ok(OpenPack {
+            name,
+            tmp_path,
+            out: Some(out),
+            written: None,
+            size: PACK_MAGIC.len() as u64,
+            records: Vec::new(),
+        })
     }
 
     fn append(&mut self, mh: Vec<u8>, cid: &Cid, bytes: &[u8]) -> Result<(), StoreError> {

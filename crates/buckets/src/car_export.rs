@@ -183,7 +183,8 @@ impl CarPlan {
             }
             sink.put_with(&b.cid, b.len, |out: &mut BufWriter<&File>| {
                 out.flush().map_err(|source| ipfs_kit_car::CarError::Io { offset: 0, source })?;
-                let copied = store.copy_block_to(&b.cid, out.get_ref())?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
+                let copied =
+                    store.copy_block_to(&b.cid, out.get_ref())?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
                 if copied != b.len {
                     return Err(BucketError::WrongTsize { cid: b.cid, actual: copied, planned: b.len });
                 }

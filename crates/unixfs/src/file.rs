@@ -110,7 +110,9 @@ impl<'p> FileImporter<'p> {
             let (leaves, ()) = hash_leaves(&chunks, profile, keep, || ());
             // A file of one raw leaf is its own block: the leaf's digest is the file's SHA-256.
             let sha256 = match (digest, leaves.as_slice()) {
-                (Some(_), [leaf]) if profile.raw_leaves => Some(leaf.node.cid.hash().digest().try_into().expect("sha2-256")),
+                (Some(_), [leaf]) if profile.raw_leaves => {
+                    Some(leaf.node.cid.hash().digest().try_into().expect("sha2-256"))
+                }
                 (Some(d), _) => Some(d.chain_update(data).finalize().into()),
                 (None, _) => None,
             };
@@ -373,7 +375,15 @@ mod tests {
     fn the_content_digest_is_the_sha256_of_the_bytes_in_every_shape() {
         // One raw leaf (its digest is reused), several leaves, dag-pb leaves, and empty files.
         for profile in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
-            for len in [0, 1, 1000, profile.chunk_size - 1, profile.chunk_size, profile.chunk_size + 1, 3 * profile.chunk_size + 5] {
+            for len in [
+                0,
+                1,
+                1000,
+                profile.chunk_size - 1,
+                profile.chunk_size,
+                profile.chunk_size + 1,
+                3 * profile.chunk_size + 5,
+            ] {
                 let data: Vec<u8> = (0..len as u32).map(|i| (i.wrapping_mul(31) >> 3) as u8).collect();
                 let mut importer = FileImporter::new(&profile);
                 importer.content_digest = true;

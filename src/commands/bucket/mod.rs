@@ -37,7 +37,19 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
         BucketCommand::PrepareCar { name, all: _, shard_size, v2, json } => {
             car::prepare(ctx, name.as_deref(), shard_size, v2, json)
         }
-        BucketCommand::ExportCar { name, all: _, output, snapshot, since, shard_size, v2, verify, car_cid, force, json } => {
+        BucketCommand::ExportCar {
+            name,
+            all: _,
+            output,
+            snapshot,
+            since,
+            shard_size,
+            v2,
+            verify,
+            car_cid,
+            force,
+            json,
+        } => {
             let options = ipfs_kit_buckets::car::ExportOptions {
                 snapshot: snapshot.as_deref(),
                 since: since.as_deref(),
