@@ -30,7 +30,7 @@ const BUFFER: usize = 4 << 20;
 /// Alignment of a direct write's memory and file offset (the largest common block size).
 const ALIGN: usize = 4096;
 /// Buffers in all: one filling, the others queued or being written. Bounds the memory.
-const BUFFERS: usize = 3;
+const BUFFERS: usize = 4;
 /// Buffered bytes after which their writeback is started.
 const WRITEBACK_EVERY: u64 = 16 << 20;
 

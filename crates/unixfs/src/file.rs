@@ -10,8 +10,8 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use cid::Cid;
 use sha2::{Digest, Sha256};
@@ -34,7 +34,7 @@ pub struct Node {
 }
 
 /// How many bytes of chunks are read and hashed together.
-const BATCH_BYTES: usize = 16 * 1024 * 1024;
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// Imports a whole file from `reader`, streaming. `path` is only used in error messages.
 pub fn import_file(
@@ -80,7 +80,7 @@ impl<'p> FileImporter<'p> {
     /// of each batch as it is done.
     ///
     /// A file that fits its hint is read once and hashed. A longer one is pipelined: while the
-    /// cores hash batch k, this thread reads batch k+1 (and digests batch k if asked).
+    /// cores hash batch k (and a thread digests it, if asked), this thread reads batch k+1.
     pub fn import(
         &mut self,
         reader: &mut dyn Read,
@@ -121,28 +121,99 @@ impl<'p> FileImporter<'p> {
             let node = layout.finish(sink)?;
             return Ok(ImportedFile { node, sha256 });
         }
-        grow(&mut self.front, batch);
-        grow(&mut self.back, batch);
-        // `more`: the last read filled its buffer, so the input may go on.
-        let mut more = true;
-        while filled > 0 {
-            let (front, back) = (&self.front[..filled], &mut self.back);
-            let chunks: Vec<&[u8]> = front.chunks(chunk).collect();
-            // The next read overlaps hashing; after a short read the input has ended.
-            let (leaves, next) = hash_leaves(&chunks, profile, keep, || {
-                if let Some(d) = digest.as_mut() {
-                    d.update(front);
-                }
-                if more { read_full(reader, &mut back[..batch]) } else { Ok(0) }
+        let mut buffers = BatchBuffers::new(std::mem::take(&mut self.front), std::mem::take(&mut self.back));
+        let result = std::thread::scope(|scope| -> Result<Option<Sha256>, ImportError> {
+            // The content digest is one sequential pass: a thread of its own takes each batch
+            // once it is read and may lag behind the leaf hashing by a batch, so neither waits
+            // for the other at every batch.
+            let (to_digest, batches) = std::sync::mpsc::sync_channel::<(Arc<Vec<u8>>, usize)>(1);
+            let (digested, done) = std::sync::mpsc::channel::<()>();
+            let digesting = digest.take().map(|mut d| {
+                scope.spawn(move || {
+                    for (batch, len) in batches {
+                        d.update(&batch[..len]);
+                        drop(batch);
+                        let _ = digested.send(());
+                    }
+                    d
+                })
             });
-            emit(&chunks, leaves, sink, &mut layout)?;
-            progress(filled as u64);
-            filled = next.map_err(io_error)?;
-            more = filled == batch;
-            std::mem::swap(&mut self.front, &mut self.back);
-        }
+            // `more`: the last read filled its buffer, so the input may go on.
+            let mut more = true;
+            let mut current = 0;
+            while filled > 0 {
+                let front = buffers.shared(current);
+                if digesting.is_some() {
+                    // The digest thread ends only when this side stops sending.
+                    let _ = to_digest.send((front.clone(), filled));
+                }
+                let chunks: Vec<&[u8]> = front[..filled].chunks(chunk).collect();
+                let next_buffer = buffers.free(current, &done);
+                let back = buffers.writable(next_buffer, batch);
+                // The next read overlaps hashing; after a short read the input has ended.
+                let (leaves, next) = hash_leaves(&chunks, profile, keep, || {
+                    if more { read_full(reader, &mut back[..batch]) } else { Ok(0) }
+                });
+                emit(&chunks, leaves, sink, &mut layout)?;
+                progress(filled as u64);
+                filled = next.map_err(io_error)?;
+                more = filled == batch;
+                current = next_buffer;
+            }
+            drop(to_digest);
+            Ok(digesting.map(|t| t.join().expect("the digest thread panicked")))
+        });
+        (self.front, self.back) = buffers.into_spare();
+        digest = result?;
         let node = layout.finish(sink)?;
         Ok(ImportedFile { node, sha256: digest.map(|d| d.finalize().into()) })
+    }
+}
+
+/// The read buffers of a file imported in batches: the batch being hashed, the next being
+/// read, and (with a content digest) one the digest thread may still be reading.
+struct BatchBuffers {
+    buffers: Vec<Arc<Vec<u8>>>,
+}
+
+/// Enough for hashing, reading and a digest one batch behind.
+const MAX_BATCH_BUFFERS: usize = 3;
+
+impl BatchBuffers {
+    fn new(first: Vec<u8>, spare: Vec<u8>) -> Self {
+        BatchBuffers { buffers: vec![Arc::new(first), Arc::new(spare)] }
+    }
+
+    fn shared(&self, i: usize) -> Arc<Vec<u8>> {
+        self.buffers[i].clone()
+    }
+
+    /// A buffer no one else holds, other than `current`; waits for the digest thread to let
+    /// one go when all are taken (each `done` message is one batch released).
+    fn free(&mut self, current: usize, done: &std::sync::mpsc::Receiver<()>) -> usize {
+        loop {
+            let free = (0..self.buffers.len()).find(|&i| i != current && Arc::strong_count(&self.buffers[i]) == 1);
+            if let Some(i) = free {
+                return i;
+            }
+            if self.buffers.len() < MAX_BATCH_BUFFERS || done.recv().is_err() {
+                self.buffers.push(Arc::new(Vec::new()));
+                return self.buffers.len() - 1;
+            }
+        }
+    }
+
+    /// Buffer `i`, which `free` returned, at least `len` bytes long.
+    fn writable(&mut self, i: usize, len: usize) -> &mut Vec<u8> {
+        let buffer = Arc::get_mut(&mut self.buffers[i]).expect("a free buffer has one owner");
+        grow(buffer, len);
+        buffer
+    }
+
+    /// Two buffers to keep for the next file (the digest thread has let go of all by now).
+    fn into_spare(self) -> (Vec<u8>, Vec<u8>) {
+        let mut spare = self.buffers.into_iter().filter_map(|b| Arc::try_unwrap(b).ok());
+        (spare.next().unwrap_or_default(), spare.next().unwrap_or_default())
     }
 }
 
