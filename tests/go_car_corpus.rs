@@ -102,9 +102,8 @@ fn roots_read_only_the_header_and_ls_names_codecs_and_hashes() {
     }
     let lines = common::ipfs_kit_ok(&["car", "ls", "--verbose", &car("sample-v1.car")]);
     assert_eq!(lines.len(), 1049);
-    let count = |codec: &str, hash: &str| {
-        lines.iter().filter(|l| l.split('\t').skip(1).take(2).eq([codec, hash].into_iter())).count()
-    };
+    let count =
+        |codec: &str, hash: &str| lines.iter().filter(|l| l.split('\t').skip(1).take(2).eq([codec, hash])).count();
     assert_eq!(count("dag-cbor", "blake2b-256"), 1043);
     assert_eq!(count("raw", "identity"), 6);
     assert!(lines.iter().any(|l| l.starts_with(FILECOIN_ROOT)));

@@ -17,8 +17,11 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A block as read from a CAR: CID, bytes, section offset.
+type Read = (Cid, Vec<u8>, u64);
+
 /// Every block of a CAR, with the section offset of each.
-fn blocks_of(path: &Path) -> (Vec<Cid>, Vec<(Cid, Vec<u8>, u64)>) {
+fn blocks_of(path: &Path) -> (Vec<Cid>, Vec<Read>) {
     let mut r = CarReader::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()), Limits::default()).unwrap();
     let roots = r.roots().to_vec();
     let mut blocks = Vec::new();
