@@ -288,6 +288,9 @@ pub enum CarCommand {
         /// Replace what is at --to already (without it an existing path is refused).
         #[arg(long, requires = "to")]
         replace: bool,
+        /// Take a zero-length section as the end of the CAR (go-car's ZeroLengthSectionAsEOF, for CARs Lotus wrote).
+        #[arg(long)]
+        zero_length_as_eof: bool,
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
@@ -295,20 +298,29 @@ pub enum CarCommand {
     /// Check the header, every block's hash, and the roots; report whether the DAG is complete.
     Verify {
         file: PathBuf,
+        /// Take a zero-length section as the end of the CAR (go-car's ZeroLengthSectionAsEOF, for CARs Lotus wrote).
+        #[arg(long)]
+        zero_length_as_eof: bool,
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
     },
-    /// List the files and folders under the root.
+    /// List the files and folders under the root (with --verbose: every block, any codec).
     Ls {
         file: PathBuf,
         /// Which root, when the CAR names several.
         #[arg(long)]
         root: Option<String>,
+        /// List every block in file order with its codec, multihash function and size.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Take a zero-length section as the end of the CAR (go-car's ZeroLengthSectionAsEOF, for CARs Lotus wrote).
+        #[arg(long)]
+        zero_length_as_eof: bool,
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// Print the roots named in the header.
+    /// Print the roots named in the header (reads the header only).
     Roots {
         file: PathBuf,
         #[command(flatten)]
@@ -322,6 +334,9 @@ pub enum CarCommand {
         /// Which root, when the CAR names several.
         #[arg(long)]
         root: Option<String>,
+        /// Take a zero-length section as the end of the CAR (go-car's ZeroLengthSectionAsEOF, for CARs Lotus wrote).
+        #[arg(long)]
+        zero_length_as_eof: bool,
     },
 }
 

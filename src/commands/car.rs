@@ -9,6 +9,8 @@ use cid::Cid;
 use ipfs_kit_buckets::car::Mount;
 use ipfs_kit_buckets::car_file::IndexedCar;
 use ipfs_kit_buckets::dag::stat;
+use ipfs_kit_ipld::codec::codec_name;
+use ipfs_kit_ipld::hash::hash_name;
 use ipfs_kit_unixfs::block::{DAG_PB, RAW};
 use ipfs_kit_unixfs::name::escape_controls;
 use ipfs_kit_unixfs::{DagReader, EntryKind, Meter, check_tree};
@@ -20,12 +22,12 @@ use crate::cli::CarCommand;
 
 pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
     match cmd {
-        CarCommand::Import { files, bucket, to, replace, json } => {
+        CarCommand::Import { files, bucket, to, replace, zero_length_as_eof, json } => {
             let mount = bucket.as_deref().map(|bucket| Mount { bucket, at: to.as_deref(), replace });
             let mut buckets = ctx.open("ipfs-kit car import")?;
             let total = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
             let ticker = ctx.ticker("importing", Some(total), buckets.store().meter());
-            let report = buckets.import_cars(&files, mount);
+            let report = buckets.import_cars_with(&files, mount, zero_length_as_eof);
             drop(ticker);
             let report = report?;
             if json {
@@ -48,34 +50,50 @@ pub fn run(ctx: &Context, cmd: CarCommand) -> Result<()> {
                     report.new_bytes,
                     report.mounted.as_ref().map(|(b, p)| format!("; mounted at {b}:{p}")).unwrap_or_default()
                 );
-                if report.mounted.is_none() {
+                if report.mounted.is_none() && report.roots.iter().all(|r| matches!(r.codec(), DAG_PB | RAW)) {
                     eprintln!(
                         "no bucket or snapshot references these blocks yet: mount the root with --bucket, or \
                          `bucket restore NAME --from-cid CID`, before the next `ipfs-kit gc`"
+                    );
+                } else if report.mounted.is_none() {
+                    eprintln!(
+                        "no bucket or snapshot references these blocks yet, and a root that is not UnixFS ({}) \
+                         cannot be mounted in a bucket: the next `ipfs-kit gc` removes them unless a bucket or \
+                         snapshot comes to reach them",
+                        report.roots.iter().map(|r| codec_name(r.codec())).collect::<Vec<_>>().join(", ")
                     );
                 }
             }
             Ok(())
         }
-        CarCommand::Verify { file, json } => verify(ctx, &file, json),
-        CarCommand::Ls { file, root, out } => {
+        CarCommand::Verify { file, zero_length_as_eof, json } => verify(ctx, &file, zero_length_as_eof, json),
+        CarCommand::Ls { file, root, verbose, zero_length_as_eof, out } => {
             let base = out.cid_base.unwrap_or_default();
-            ls(ctx, &file, root.as_deref(), base, out.json)
+            if verbose {
+                return ls_blocks(&file, zero_length_as_eof, base, out.json);
+            }
+            let car = IndexedCar::open_with(&file, Arc::default(), zero_length_as_eof)?;
+            ls(ctx, &car, file.as_path(), root.as_deref(), base, out.json)
         }
         CarCommand::Roots { file, out } => {
             let base = out.cid_base.unwrap_or_default();
-            let car = IndexedCar::open(&file)?;
+            // The header alone: a CAR whose blocks cannot be verified still names its roots.
+            let input = std::fs::File::open(&file).with_context(|| file.display().to_string())?;
+            let (_, roots) = ipfs_kit_car::read_roots(std::io::BufReader::new(input), ipfs_kit_car::Limits::default())
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             if out.json {
-                let roots: Vec<String> = car.roots.iter().map(|r| base.format(r)).collect();
+                let roots: Vec<String> = roots.iter().map(|r| base.format(r)).collect();
                 println!("{}", json!(roots));
             } else {
-                for root in &car.roots {
+                for root in &roots {
                     println!("{}", base.format(root));
                 }
             }
             Ok(())
         }
-        CarCommand::Unpack { file, output, root } => unpack(ctx, &file, &output, root.as_deref()),
+        CarCommand::Unpack { file, output, root, zero_length_as_eof } => {
+            unpack(ctx, &file, &output, root.as_deref(), zero_length_as_eof)
+        }
     }
 }
 
@@ -92,12 +110,13 @@ fn pick_root(car: &IndexedCar, root: Option<&str>) -> Result<Cid> {
     }
 }
 
-fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
+fn verify(ctx: &Context, file: &Path, zero_length_as_eof: bool, json: bool) -> Result<()> {
     let meter = Arc::new(Meter::default());
     let ticker = ctx.ticker("verifying", std::fs::metadata(file).ok().map(|m| m.len()), meter.clone());
-    let car = IndexedCar::open_metered(file, meter)?;
+    let car = IndexedCar::open_with(file, meter, zero_length_as_eof)?;
     let mut faults = Vec::new();
     let mut missing = Vec::new();
+    let mut opaque = Vec::new();
     if car.roots.is_empty() {
         faults.push("the header names no root".to_owned());
     }
@@ -108,14 +127,16 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
         }
         let under = car.missing_under(root)?;
         // A complete UnixFS DAG must also be one that ipfs-kit can list, mount and unpack.
-        if under.is_empty()
+        if under.is_complete()
             && matches!(root.codec(), DAG_PB | RAW)
             && let Err(err) = check_tree(&car, root, &ctx.limits)
         {
             faults.push(format!("root {root}: {err}"));
         }
-        missing.extend(under);
+        missing.extend(under.missing);
+        opaque.extend(under.opaque);
     }
+    let complete = missing.is_empty() && opaque.is_empty() && faults.is_empty();
     drop(ticker);
     let version = match car.version {
         ipfs_kit_car::CarVersion::V1 => 1,
@@ -127,8 +148,9 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
         println!(
             "{}",
             json!({"version": version, "roots": roots, "blocks": car.blocks, "block_bytes": car.block_bytes,
-                   "complete": missing.is_empty() && faults.is_empty(), "missing_blocks": missing.len(),
-                   "missing": first, "faults": faults})
+                   "complete": complete, "missing_blocks": missing.len(),
+                   "missing": first, "unread_links": opaque.iter().take(10).map(Cid::to_string).collect::<Vec<_>>(),
+                   "faults": faults})
         );
     } else {
         println!(
@@ -138,13 +160,19 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
             car.blocks,
             car.block_bytes
         );
-        if missing.is_empty() && faults.is_empty() {
+        if complete {
             println!("the DAG is complete");
         } else if !missing.is_empty() {
             println!(
                 "the DAG is incomplete: {} linked blocks are not in this CAR (first: {})",
                 missing.len(),
                 missing[0]
+            );
+        } else if let Some(first) = opaque.first() {
+            println!(
+                "completeness unknown: {} blocks use codecs whose links ipfs-kit does not read (first: {first}, {})",
+                opaque.len(),
+                codec_name(first.codec())
             );
         }
     }
@@ -154,17 +182,46 @@ fn verify(ctx: &Context, file: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn ls(ctx: &Context, file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> {
-    let car = IndexedCar::open(file)?;
-    let root = pick_root(&car, root)?;
-    let reader = DagReader::new(&car);
+/// `car ls --verbose`: every block in file order, as it is verified, with its codec, multihash
+/// function and size. Works on a CAR of any codec, UnixFS or not.
+fn ls_blocks(file: &Path, zero_length_as_eof: bool, base: CidBase, json: bool) -> Result<()> {
+    let input = std::fs::File::open(file).with_context(|| file.display().to_string())?;
+    let bad = |e| anyhow!("{}: {e}", file.display());
+    let mut reader =
+        ipfs_kit_car::CarReader::new(std::io::BufReader::with_capacity(1 << 20, input), Default::default())
+            .map_err(bad)?
+            .zero_length_as_eof(zero_length_as_eof);
+    let mut stdout = std::io::stdout().lock();
+    while let Some(block) = reader.next_block().map_err(bad)? {
+        let (codec, hash) = (codec_name(block.cid.codec()), hash_name(block.cid.hash().code()));
+        if json {
+            let value = json!({"cid": base.format(&block.cid), "codec": codec, "multihash": hash,
+                               "size": block.data.len(), "offset": block.offset});
+            writeln!(stdout, "{value}")?;
+        } else {
+            writeln!(stdout, "{}\t{codec}\t{hash}\t{}", base.format(&block.cid), block.data.len())?;
+        }
+    }
+    Ok(())
+}
+
+fn ls(ctx: &Context, car: &IndexedCar, file: &Path, root: Option<&str>, base: CidBase, json: bool) -> Result<()> {
+    let root = pick_root(car, root)?;
+    if !matches!(root.codec(), DAG_PB | RAW) {
+        bail!(
+            "{}: the root {root} is {}, not UnixFS, so it has no files to list; `car ls --verbose` lists its blocks",
+            file.display(),
+            codec_name(root.codec())
+        );
+    }
+    let reader = DagReader::new(car);
     let mut stdout = std::io::stdout().lock();
     if reader.entry_kind(&root)? != EntryKind::Directory {
         writeln!(stdout, "{}", base.format(&root))?;
         return Ok(());
     }
     // The whole tree is bounded and checked first, so the listing below cannot run away.
-    check_tree(&car, &root, &ctx.limits).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    check_tree(car, &root, &ctx.limits).map_err(|e| anyhow!("{}: {e}", file.display()))?;
     // Depth-first in name order, each entry printed as it is reached: nothing is buffered
     // beyond one listing per open directory.
     let mut stack = vec![(String::new(), reader.list(&root)?.into_iter())];
@@ -190,15 +247,22 @@ fn ls(ctx: &Context, file: &Path, root: Option<&str>, base: CidBase, json: bool)
     Ok(())
 }
 
-fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>) -> Result<()> {
+fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>, zero_length_as_eof: bool) -> Result<()> {
     if output.symlink_metadata().is_ok() {
         bail!("{}: already exists; unpack writes a new folder", output.display());
     }
     let meter = Arc::new(Meter::default());
     let ticker = ctx.ticker("unpacking", None, meter.clone());
-    let car = IndexedCar::open_metered(file, meter)?;
+    let car = IndexedCar::open_with(file, meter, zero_length_as_eof)?;
     let root = pick_root(&car, root)?;
-    let missing = car.missing_under(&root)?;
+    if !matches!(root.codec(), DAG_PB | RAW) {
+        bail!(
+            "{}: the root {root} is {}, not UnixFS; unpack writes UnixFS files",
+            file.display(),
+            codec_name(root.codec())
+        );
+    }
+    let missing = car.missing_under(&root)?.missing;
     if let Some(first) = missing.first() {
         bail!(
             "{}: the DAG is incomplete ({} blocks missing, first {first}); nothing was written",

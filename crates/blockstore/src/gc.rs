@@ -23,7 +23,6 @@ use std::path::PathBuf;
 
 use cid::Cid;
 use rusqlite::params;
-use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 use crate::gc_lock::{BlockPin, CollectLock};
@@ -118,9 +117,11 @@ impl PackRecords {
     }
 }
 
-/// Whether `data` hashes to the multihash `mh` (sha2-256 is the only hash the store keeps).
+/// Whether `data` hashes to the multihash `mh`, with whichever function of the multihash table
+/// it names (blocks imported from a CAR may use any of them). A hash outside the table cannot
+/// be checked, so it counts as not matching: such a block cannot have been stored verified.
 fn matches(mh: &[u8], data: &[u8]) -> bool {
-    mh.len() == 34 && mh[0] == 0x12 && mh[1] == 32 && mh[2..] == Sha256::digest(data)[..]
+    ipfs_kit_ipld::hash::verify_multihash_bytes(mh, data).is_ok()
 }
 
 /// What a sweep would do: the packs with their use, and which to remove or rewrite.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use cid::Cid;
 use ipfs_kit_car::{CarReader, Limits};
+use ipfs_kit_ipld::codec::{DAG_PB, RAW, codec_name};
 use ipfs_kit_unixfs::{BlockSink, DagReader, EntryKind, ReadError, TreeError, check_tree};
 
 use crate::buckets::{Buckets, Change, ensure_dir_chain};
@@ -121,6 +122,21 @@ impl Buckets {
     /// refused DAG stores nothing; it then becomes the bucket (like `restore --from-cid`) or the
     /// entry at `mount.at` inside it.
     pub fn import_cars(&mut self, paths: &[PathBuf], mount: Option<Mount<'_>>) -> Result<CarImportReport, BucketError> {
+        self.import_cars_with(paths, mount, false)
+    }
+
+    /// [`Buckets::import_cars`]; with `zero_length_as_eof`, a zero-length section ends a CAR
+    /// (as in CARs Lotus wrote) instead of refusing it.
+    ///
+    /// Without `mount`, any DAG is stored whatever its codecs (DAG-CBOR included), every block
+    /// checked against its CID; `gc` keeps it for as long as a bucket or snapshot reaches it,
+    /// following DAG-CBOR and DAG-JSON links as well as dag-pb. A mount needs a UnixFS root.
+    pub fn import_cars_with(
+        &mut self,
+        paths: &[PathBuf],
+        mount: Option<Mount<'_>>,
+        zero_length_as_eof: bool,
+    ) -> Result<CarImportReport, BucketError> {
         if let Some(m) = &mount {
             crate::names::check_bucket_name(m.bucket)?;
             if let Some(at) = m.at {
@@ -137,7 +153,9 @@ impl Buckets {
             if mount.is_some() {
                 staged.add_file(file.try_clone().map_err(BucketError::io(path))?);
             }
-            let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, file), Limits::default()).map_err(bad)?;
+            let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, file), Limits::default())
+                .map_err(bad)?
+                .zero_length_as_eof(zero_length_as_eof);
             for root in reader.roots() {
                 if !report.roots.contains(root) {
                     report.roots.push(*root);
@@ -165,6 +183,9 @@ impl Buckets {
                         });
                     }
                 };
+                if !matches!(root.codec(), DAG_PB | RAW) {
+                    return Err(BucketError::NotUnixfs { root, codec: codec_name(root.codec()) });
+                }
                 check_tree(&staged, &root, &self.limits).map_err(|e| refused_import(&root, e))?;
                 // Mounted at the root, the CAR is restored as `restore --from-cid` does: a
                 // global snapshot mounts the bucket of that name from inside it. Whatever the

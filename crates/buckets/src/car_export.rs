@@ -21,9 +21,8 @@ use ipfs_kit_blockstore::BlockStore;
 use ipfs_kit_car::{CarV2Writer, CarWriter, ThreadedCarHasher, header_len, section_len};
 use ipfs_kit_unixfs::DagReader;
 use ipfs_kit_unixfs::ReadError;
-use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY, SHA2_256};
+use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
 use ipfs_kit_unixfs::pb::PbNode;
-use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::BucketError;
@@ -79,6 +78,11 @@ pub fn plan(store: &BlockStore, root: &Cid, skip: Option<&HashSet<Vec<u8>>>) -> 
             let bytes = reader.block(&cid)?;
             let node = PbNode::decode(&bytes).map_err(|source| ReadError::Decode { cid, source })?;
             stack.extend(node.links.iter().rev().map(|l| (l.cid, l.tsize)));
+            out.push(PlannedBlock { cid, len: bytes.len() as u64 });
+        } else if ipfs_kit_ipld::codec::follows_links(cid.codec()) {
+            // DAG-CBOR and DAG-JSON: links carry no sizes, so their targets' lengths are looked up.
+            let bytes = reader.block(&cid)?;
+            stack.extend(ipfs_kit_ipld::links(&cid, &bytes)?.into_iter().rev().map(|l| (l, None)));
             out.push(PlannedBlock { cid, len: bytes.len() as u64 });
         } else {
             let len = match tsize {
@@ -305,10 +309,10 @@ impl<W: Write> CarSink<W> {
 fn verify_all(blocks: &[PlannedBlock], bytes: &[Vec<u8>]) -> Result<(), BucketError> {
     let check = |i: usize| -> Result<(), ReadError> {
         let cid = blocks[i].cid;
-        match cid.hash().code() {
-            SHA2_256 if Sha256::digest(&bytes[i]).as_slice() == cid.hash().digest() => Ok(()),
-            SHA2_256 => Err(ReadError::HashMismatch { cid }),
-            code => Err(ReadError::UnsupportedHash { cid, code }),
+        match ipfs_kit_ipld::verify(&cid, &bytes[i]) {
+            Ok(()) => Ok(()),
+            Err(ipfs_kit_ipld::Mismatch::Digest) => Err(ReadError::HashMismatch { cid }),
+            Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => Err(ReadError::UnsupportedHash { cid, code }),
         }
     };
     let total: usize = bytes.iter().map(Vec::len).sum();

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use cid::Cid;
 use ipfs_kit_car::{CarReader, CarVersion, Limits};
+use ipfs_kit_ipld::codec::{self, LinkReader};
 use ipfs_kit_unixfs::Meter;
-use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
-use ipfs_kit_unixfs::pb::PbNode;
+use ipfs_kit_unixfs::block::IDENTITY;
 use ipfs_kit_unixfs::{BlockSource, DagReader};
 
 use crate::error::BucketError;
@@ -95,17 +95,24 @@ impl BlockSource for StagedCars<'_> {
 impl IndexedCar {
     /// Reads the whole file once, checking every block against its CID.
     pub fn open(path: &Path) -> Result<Self, BucketError> {
-        Self::open_metered(path, Arc::default())
+        Self::open_with(path, Arc::default(), false)
     }
 
     /// `open`, counting each block into `meter` as it is indexed and, later, as it is read.
     pub fn open_metered(path: &Path, meter: Arc<Meter>) -> Result<Self, BucketError> {
+        Self::open_with(path, meter, false)
+    }
+
+    /// `open_metered`; with `zero_length_as_eof`, a zero-length section ends the CAR
+    /// (`CarReader::zero_length_as_eof`) instead of being an error.
+    pub fn open_with(path: &Path, meter: Arc<Meter>, zero_length_as_eof: bool) -> Result<Self, BucketError> {
         let file = File::open(path).map_err(BucketError::io(path))?;
         let mut reader = CarReader::new(
             BufReader::with_capacity(1 << 20, file.try_clone().map_err(BucketError::io(path))?),
             Limits::default(),
         )
-        .map_err(|e| BucketError::BadCar { path: path.to_owned(), error: e })?;
+        .map_err(|e| BucketError::BadCar { path: path.to_owned(), error: e })?
+        .zero_length_as_eof(zero_length_as_eof);
         let (version, roots) = (reader.version(), reader.roots().to_vec());
         let mut index = HashMap::new();
         let (mut blocks, mut block_bytes) = (0, 0);
@@ -137,11 +144,12 @@ impl IndexedCar {
         }
     }
 
-    /// Blocks the DAG under `root` links to that this CAR lacks (dag-pb nodes are followed;
-    /// a missing node hides its subtree, which is then not counted).
-    pub fn missing_under(&self, root: &Cid) -> Result<Vec<Cid>, BucketError> {
+    /// What the DAG under `root` reaches that this CAR lacks, following links of every codec
+    /// `ipfs_kit_ipld::links` reads (dag-pb, DAG-CBOR, DAG-JSON); a missing node hides its
+    /// subtree, which is then not counted.
+    pub fn missing_under(&self, root: &Cid) -> Result<Completeness, BucketError> {
         let reader = DagReader::new(self);
-        let mut missing = Vec::new();
+        let mut found = Completeness::default();
         let mut seen = std::collections::HashSet::new();
         let mut stack = vec![*root];
         while let Some(cid) = stack.pop() {
@@ -149,17 +157,32 @@ impl IndexedCar {
                 continue;
             }
             if !self.has(&cid) {
-                missing.push(cid);
+                found.missing.push(cid);
                 continue;
             }
-            if cid.codec() == DAG_PB {
-                let bytes = reader.block(&cid)?;
-                let node =
-                    PbNode::decode(&bytes).map_err(|source| ipfs_kit_unixfs::ReadError::Decode { cid, source })?;
-                stack.extend(node.links.iter().map(|l| l.cid));
+            match codec::link_reader(cid.codec()) {
+                LinkReader::None => {}
+                LinkReader::Unknown => found.opaque.push(cid),
+                _ => stack.extend(ipfs_kit_ipld::links(&cid, &reader.block(&cid)?)?),
             }
         }
-        Ok(missing)
+        Ok(found)
+    }
+}
+
+/// What a walk of a DAG inside one CAR found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completeness {
+    /// Linked blocks the CAR lacks, in walk order.
+    pub missing: Vec<Cid>,
+    /// Blocks present whose codec's links are not read (git-raw, dag-jose, …): what they link
+    /// to is not checked, so completeness cannot be claimed for what lies below them.
+    pub opaque: Vec<Cid>,
+}
+
+impl Completeness {
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty() && self.opaque.is_empty()
     }
 }
 

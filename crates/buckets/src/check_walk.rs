@@ -3,7 +3,8 @@
 //!
 //! `Marker` (for `gc`) remembers every block it reaches; `check` needs only the bad ones, and a
 //! home of a million small files is a million raw leaves under ten thousand directories. So:
-//! - only dag-pb nodes with links are remembered, so a subtree met twice (a snapshot's global
+//! - only nodes with links (dag-pb, DAG-CBOR, DAG-JSON, read by `ipfs_kit_ipld::links`) are
+//!   remembered, so a subtree met twice (a snapshot's global
 //!   directory holds every bucket; a hostile DAG may link one child from every node) is still
 //!   walked once, while memory is O(directories), not O(blocks);
 //! - subtrees walked before (each bucket's root, walked once for the bucket and for the
@@ -19,11 +20,11 @@ use std::collections::{HashMap, HashSet};
 
 use cid::Cid;
 use ipfs_kit_blockstore::BlockStore;
+use ipfs_kit_ipld::codec::follows_links;
 use ipfs_kit_unixfs::DagReader;
-use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY};
-use ipfs_kit_unixfs::pb::PbNode;
+use ipfs_kit_unixfs::block::IDENTITY;
 
-use crate::dag::{BadBlock, bad_block};
+use crate::dag::{BadBlock, read_links};
 use crate::error::BucketError;
 
 /// Raw leaves looked up at once: 7 MB of CIDs, and about 5 lookups per index page in a home
@@ -66,14 +67,15 @@ impl<'s> BadBlocks<'s> {
         let mut stack: Vec<Cid> = roots.iter().rev().copied().collect();
         while let Some(cid) = stack.pop() {
             self.met += 1;
-            if cid.hash().code() == IDENTITY {
+            let identity = cid.hash().code() == IDENTITY;
+            if identity && !follows_links(cid.codec()) {
                 continue;
             }
             if let Some(bad) = self.known.and_then(|known| known.get(&cid)) {
                 self.bad.extend(bad.iter().map(|b| (self.met, b.clone())));
                 continue;
             }
-            if cid.codec() != DAG_PB {
+            if !follows_links(cid.codec()) {
                 // Raw leaves (and codecs whose links we cannot read) end the walk.
                 self.leaves.push((cid, self.met));
                 if self.leaves.len() == CHUNK {
@@ -84,21 +86,14 @@ impl<'s> BadBlocks<'s> {
             if self.nodes.contains(&cid.hash().to_bytes()) {
                 continue;
             }
-            let bytes = match reader.block(&cid) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    self.bad.push((self.met, bad_block(cid, err)));
-                    continue;
-                }
-            };
-            match PbNode::decode(&bytes) {
-                Ok(node) => {
-                    if !node.links.is_empty() {
+            match read_links(&reader, &cid) {
+                Ok(links) => {
+                    if !links.is_empty() {
                         self.nodes.insert(cid.hash().to_bytes());
                     }
-                    stack.extend(node.links.iter().map(|l| l.cid));
+                    stack.extend(links);
                 }
-                Err(err) => self.bad.push((self.met, BadBlock { cid, problem: format!("not valid dag-pb: {err}") })),
+                Err(bad) => self.bad.push((self.met, bad)),
             }
         }
         self.look_up_leaves()?;

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use cid::Cid;
 use ipfs_kit_blockstore::BlockStore;
-use ipfs_kit_unixfs::block::{DAG_PB, IDENTITY, RAW};
+use ipfs_kit_ipld::codec::follows_links;
+use ipfs_kit_unixfs::block::{IDENTITY, RAW};
 use ipfs_kit_unixfs::data::{DataType, UnixFsData};
 use ipfs_kit_unixfs::pb::PbNode;
 use ipfs_kit_unixfs::{BlockSource, DagReader, EntryKind, ReadError};
@@ -22,8 +23,10 @@ pub struct BadBlock {
     pub problem: String,
 }
 
-/// Marks every block reachable from the roots it is given. dag-pb nodes are read (and so
-/// verified) to follow their links; raw leaves are only looked up, not read.
+/// Marks every block reachable from the roots it is given. Blocks of a codec with links
+/// (dag-pb, DAG-CBOR, DAG-JSON: `ipfs_kit_ipld::codec::follows_links`) are read (and so
+/// verified) to follow their links through `ipfs_kit_ipld::links`; raw leaves and blocks of
+/// other codecs are only looked up, not read.
 pub struct Marker<'s> {
     store: &'s BlockStore,
     /// Multihashes of every block reached, present or not.
@@ -42,29 +45,43 @@ impl<'s> Marker<'s> {
         let reader = DagReader::new(self.store);
         let mut stack = vec![*root];
         while let Some(cid) = stack.pop() {
-            if cid.hash().code() == IDENTITY || !self.reached.insert(cid.hash().to_bytes()) {
+            if !self.reached.insert(cid.hash().to_bytes()) {
                 continue;
             }
-            if cid.codec() != DAG_PB {
+            if !follows_links(cid.codec()) {
                 // Raw leaves (and codecs whose links we cannot read) end the walk.
-                if !self.store.has(&cid)? {
+                if cid.hash().code() != IDENTITY && !self.store.has(&cid)? {
                     self.bad.push(BadBlock { cid, problem: "missing".into() });
                 }
                 continue;
             }
-            let bytes = match reader.block(&cid) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    self.bad.push(bad_block(cid, err));
-                    continue;
-                }
-            };
-            match PbNode::decode(&bytes) {
-                Ok(node) => stack.extend(node.links.iter().map(|l| l.cid)),
-                Err(err) => self.bad.push(BadBlock { cid, problem: format!("not valid dag-pb: {err}") }),
+            match read_links(&reader, &cid) {
+                Ok(links) => stack.extend(links),
+                Err(bad) => self.bad.push(bad),
             }
         }
         Ok(())
+    }
+}
+
+/// The links of the block `cid` (of a codec that has links), read and verified through
+/// `reader`; an identity CID's block is its digest. What makes the block unusable comes back as
+/// a finding, for walks that report rather than stop.
+pub(crate) fn read_links(reader: &DagReader<'_>, cid: &Cid) -> Result<Vec<Cid>, BadBlock> {
+    let bytes = reader.block(cid).map_err(|err| bad_block(*cid, err))?;
+    ipfs_kit_ipld::links(cid, &bytes).map_err(|err| BadBlock { cid: *cid, problem: unusable(err) })
+}
+
+/// Why a block's links could not be read, without repeating its CID.
+fn unusable(err: ipfs_kit_ipld::LinksError) -> String {
+    use ipfs_kit_ipld::LinksError as E;
+    match err {
+        E::DagPb { source, .. } => format!("not valid dag-pb: {source}"),
+        E::Malformed { codec, message, .. } => format!("not valid {codec}: {message}"),
+        E::TooLarge { len, max, .. } => format!("{len} bytes, over the {max}-byte decoding limit"),
+        E::TooDeep { max, .. } => format!("nested deeper than {max} levels"),
+        E::TooManyLinks { max, .. } => format!("more than {max} links"),
+        other => other.to_string(),
     }
 }
 

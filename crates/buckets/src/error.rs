@@ -48,12 +48,21 @@ pub enum BucketError {
     NotOneRoot { what: String, count: usize, hint: &'static str },
     #[error("block {cid} is {actual} bytes but its link's Tsize says {planned}; the DAG's sizes are wrong")]
     WrongTsize { cid: cid::Cid, actual: u64, planned: u64 },
+    #[error(
+        "the root {root} is {codec}, not UnixFS: only a UnixFS file or directory can be mounted in a bucket \
+         (import without --bucket to store the DAG; nothing was imported)"
+    )]
+    NotUnixfs { root: cid::Cid, codec: String },
     #[error("{0} is not a directory; only a directory can become a bucket")]
     NotADirectory(cid::Cid),
     #[error("--shard-size {limit} is too small: one block needs a {needed}-byte CAR")]
     ShardTooSmall { limit: u64, needed: u64 },
     #[error(transparent)]
     Car(#[from] ipfs_kit_car::CarError),
+    /// A block's links could not be read (malformed DAG-CBOR, DAG-JSON or dag-pb, or over a
+    /// decoding limit).
+    #[error(transparent)]
+    Links(#[from] ipfs_kit_ipld::LinksError),
     #[error("{}: {error}", path.display())]
     BadCar { path: std::path::PathBuf, error: ipfs_kit_car::CarError },
     #[error("storing a block")]

@@ -118,13 +118,14 @@ impl Buckets {
     }
 
     /// The multihashes of every block the roots reach. A missing raw leaf hides nothing; a
-    /// missing or damaged dag-pb node may, so that stops `gc` before it deletes anything.
+    /// missing or damaged node with links (dag-pb, DAG-CBOR, DAG-JSON) may, so that stops `gc`
+    /// before it deletes anything.
     fn mark_live(&self, roots: &[Cid]) -> Result<std::collections::HashSet<Vec<u8>>, BucketError> {
         let mut marker = Marker::new(&self.store);
         for root in roots {
             marker.mark(root)?;
         }
-        if let Some(bad) = marker.bad.iter().find(|b| b.cid.codec() == ipfs_kit_unixfs::block::DAG_PB) {
+        if let Some(bad) = marker.bad.iter().find(|b| ipfs_kit_ipld::codec::follows_links(b.cid.codec())) {
             return Err(BucketError::Incomplete(format!(
                 "gc stopped before deleting anything: live block {} is {}; run `ipfs-kit check`",
                 bad.cid, bad.problem

@@ -31,8 +31,12 @@ pub enum CarError {
     /// A section length prefix exceeds [`Limits::max_section`](crate::Limits::max_section).
     #[error("section at byte {offset} claims {len} bytes, over the {max}-byte limit")]
     SectionTooLarge { offset: u64, len: u64, max: u64 },
-    /// A section of length zero: go-car treats it as an error by default and so do we.
-    #[error("zero-length section at byte {offset}")]
+    /// A section of length zero: go-car treats it as an error by default and so do we, unless
+    /// the reader takes it as the end ([`CarReader::zero_length_as_eof`](crate::CarReader::zero_length_as_eof)).
+    #[error(
+        "zero-length section at byte {offset}: damage, or the end of a CAR that Lotus padded with zeros \
+         (read it with --zero-length-as-eof to stop there)"
+    )]
     EmptySection { offset: u64 },
     /// The DAG-CBOR header is malformed or not a CARv1/CARv2 header.
     #[error("invalid CAR header at byte {offset}: {kind}")]
@@ -54,7 +58,10 @@ pub enum CarError {
     #[error("block in section at byte {offset} does not match its CID {cid}")]
     HashMismatch { offset: u64, cid: Cid },
     /// The CID uses a hash this crate cannot recompute, so the block cannot be verified.
-    #[error("section at byte {offset} uses multihash {code:#x} with a {size}-byte digest, which cannot be verified")]
+    #[error(
+        "section at byte {offset} uses multihash {} with a {size}-byte digest, which cannot be verified",
+        ipfs_kit_ipld::hash::hash_name(*code)
+    )]
     UnsupportedHash { offset: u64, code: u64, size: u8 },
     /// The CARv2 index is malformed.
     #[error("invalid CARv2 index at byte {offset}: {kind}")]

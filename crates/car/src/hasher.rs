@@ -9,7 +9,7 @@ use cid::Cid;
 use multihash::Multihash;
 use sha2::{Digest, Sha256};
 
-use crate::verify::SHA2_256;
+use ipfs_kit_ipld::hash::SHA2_256;
 
 /// The `car` multicodec: the CID codec for a CAR file as a whole.
 pub const CAR_CODEC: u64 = 0x0202;

@@ -41,11 +41,14 @@
 //! * the CARv2 pragma is matched byte for byte; the CARv2 header must place the payload after
 //!   itself and the index after the payload; the inner payload is read only up to `data_size`,
 //!   and ending short of it is `Truncated`;
-//! * every block is hashed: sha2-256 is recomputed, identity digests are compared with the data,
-//!   any other hash function is refused ([`CarError::UnsupportedHash`]) rather than passed on
-//!   unverified;
+//! * every block is hashed with the function its CID names (`ipfs_kit_ipld::hash`: sha2, sha3,
+//!   blake2b of every length, blake3, …; identity digests are compared with the data); a hash
+//!   function outside that table is refused ([`CarError::UnsupportedHash`]) rather than passed
+//!   on unverified;
 //! * end of input exactly at a section boundary is a clean end; anywhere else it is
-//!   [`CarError::Truncated`]; a zero-length section is an error.
+//!   [`CarError::Truncated`]; a zero-length section is [`CarError::EmptySection`], unless the
+//!   reader was told to take it as the end ([`CarReader::zero_length_as_eof`], go-car's
+//!   `ZeroLengthSectionAsEOF`, for the CARs Lotus wrote).
 //!
 //! The CARv2 index is only read on request ([`CarReader::read_index`]) and checked for
 //! structure and ordering, not against the blocks: it is a hint, not a proof.
@@ -62,7 +65,6 @@ mod source;
 mod v2;
 mod v2_writer;
 mod varint;
-mod verify;
 mod writer;
 
 #[cfg(test)]
@@ -73,7 +75,7 @@ mod testutil;
 pub use error::{CarError, HeaderError, IndexError, V2HeaderError};
 pub use hasher::{CAR_CODEC, CarHasher, ThreadedCarHasher, car_cid};
 pub use index::{IndexEntry, MULTIHASH_INDEX_SORTED, decode_index, encode_index};
-pub use reader::{Block, CarReader, CarVersion, Limits};
+pub use reader::{Block, CarReader, CarVersion, Limits, read_roots};
 pub use v2::{PRAGMA, V2_DATA_OFFSET, V2_HEADER_LEN, V2Header};
 pub use v2_writer::CarV2Writer;
 pub use writer::{CarWriter, header_len, section_len};

@@ -14,7 +14,7 @@ use crate::index::{self, IndexEntry};
 use crate::source::Source;
 use crate::v2::{PRAGMA, V2_HEADER_LEN, V2Header};
 use crate::varint::{self, VarintError};
-use crate::verify::{self, Mismatch};
+use ipfs_kit_ipld::hash::{self, Mismatch};
 
 /// Bounds on what a reader will buffer, so a hostile or corrupt file cannot exhaust memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,8 @@ pub struct CarReader<R> {
     roots: Vec<Cid>,
     v2: Option<V2Header>,
     done: bool,
+    /// Whether a zero-length section ends the CAR (see [`CarReader::zero_length_as_eof`]).
+    zero_as_eof: bool,
 }
 
 impl<R: Read> CarReader<R> {
@@ -91,7 +93,15 @@ impl<R: Read> CarReader<R> {
                 }
             }
         };
-        Ok(Self { src, limits, roots, v2, done: false })
+        Ok(Self { src, limits, roots, v2, done: false, zero_as_eof: false })
+    }
+
+    /// Takes a zero-length section as the end of the CAR, as go-car's `ZeroLengthSectionAsEOF`
+    /// option does: Lotus once wrote CARs padded with zeros past their last block. Off by default,
+    /// because a zero where a section belongs is otherwise damage ([`CarError::EmptySection`]).
+    pub fn zero_length_as_eof(mut self, yes: bool) -> Self {
+        self.zero_as_eof = yes;
+        self
     }
 
     /// The header's roots; possibly empty, which the CARv1 spec leaves unresolved and go-car's
@@ -137,7 +147,7 @@ impl<R: Read> CarReader<R> {
             };
         };
         if len == 0 {
-            return Err(CarError::EmptySection { offset });
+            return if self.zero_as_eof { Ok(None) } else { Err(CarError::EmptySection { offset }) };
         }
         if len > self.limits.max_section {
             return Err(CarError::SectionTooLarge { offset, len, max: self.limits.max_section });
@@ -154,7 +164,7 @@ impl<R: Read> CarReader<R> {
             return Err(CarError::NonCanonicalCid { offset });
         }
         data.drain(..cid_len);
-        verify::verify(&cid, &data).map_err(|m| match m {
+        hash::verify(&cid, &data).map_err(|m| match m {
             Mismatch::Digest => CarError::HashMismatch { offset, cid },
             Mismatch::Unsupported { code, size } => CarError::UnsupportedHash { offset, code, size },
         })?;
@@ -184,6 +194,14 @@ impl<R: Read> CarReader<R> {
             .map(Some)
             .map_err(|(pos, kind)| CarError::InvalidIndex { offset: header.index_offset + pos as u64, kind })
     }
+}
+
+/// The roots of a CAR, reading only its header (for a CARv2, the fixed header and the inner
+/// CARv1 header): no block is read, so a CAR whose blocks are damaged or use a hash this crate
+/// cannot check still names its roots, as `car roots` should.
+pub fn read_roots<R: Read>(reader: R, limits: Limits) -> Result<(CarVersion, Vec<Cid>), CarError> {
+    let reader = CarReader::new(reader, limits)?;
+    Ok((reader.version(), reader.roots))
 }
 
 enum Header {

@@ -203,6 +203,22 @@ fn bad_section_varints() {
 }
 
 #[test]
+fn zero_length_section_ends_the_car_only_when_asked() {
+    let blocks = sample_blocks();
+    let (mut bytes, _) = write_v1(&[blocks[0].0], &blocks);
+    let end = bytes.len() as u64;
+    // Lotus-style zero padding after the last block, and then garbage that is never read.
+    bytes.extend_from_slice(&[0, 0, 0, 0xff]);
+    assert!(matches!(err(&bytes), CarError::EmptySection { offset } if offset == end));
+    let mut r = CarReader::new(&bytes[..], Limits::default()).unwrap().zero_length_as_eof(true);
+    let mut n = 0;
+    while r.next_block().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, blocks.len());
+}
+
+#[test]
 fn hostile_lengths_are_refused_before_reading() {
     let four_gib = varint_bytes(4 << 30);
     let mut header = four_gib.clone();
@@ -232,12 +248,21 @@ fn varint_bytes(v: u64) -> Vec<u8> {
 
 #[test]
 fn unverifiable_and_malformed_sections() {
-    let blake3 = Cid::new_v1(0x55, Multihash::wrap(0x1e, &[7; 32]).unwrap());
-    let (bytes, offsets) = write_v1(&[blake3], &[(blake3, b"x".to_vec())]);
+    // sha1 is not in the table: refused, not passed on.
+    let sha1 = Cid::new_v1(0x55, Multihash::wrap(0x11, &[7; 20]).unwrap());
+    let (bytes, offsets) = write_v1(&[sha1], &[(sha1, b"x".to_vec())]);
     assert!(matches!(
         err(&bytes),
-        CarError::UnsupportedHash { offset, code: 0x1e, size: 32 } if offset == offsets[0]
+        CarError::UnsupportedHash { offset, code: 0x11, size: 20 } if offset == offsets[0]
     ));
+    // blake2b-256, sha2-512 and blake3 are checked: the right digest reads, a wrong one is named.
+    for code in [0xb220, 0x13, 0x1e] {
+        let good = Cid::new_v1(0x71, ipfs_kit_ipld::hash::multihash(code, b"x").unwrap());
+        let (bytes, _) = write_v1(&[good], &[(good, b"x".to_vec())]);
+        assert_eq!(read_all(&bytes).unwrap().1.len(), 1);
+        let (bytes, offsets) = write_v1(&[good], &[(good, b"y".to_vec())]);
+        assert!(matches!(err(&bytes), CarError::HashMismatch { offset, cid } if offset == offsets[0] && cid == good));
+    }
 
     let mut bad_cid = v1_header();
     let at = bad_cid.len() as u64;

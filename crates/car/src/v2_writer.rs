@@ -15,8 +15,8 @@ use cid::Cid;
 use crate::error::CarError;
 use crate::index::{IndexEntry, encode_index};
 use crate::v2::{PRAGMA, V2_DATA_OFFSET, V2Header};
-use crate::verify::IDENTITY;
 use crate::writer::{CarWriter, header_len, section_len};
+use ipfs_kit_ipld::hash::IDENTITY;
 
 /// Writes a CARv2 with a planned payload size; see the module docs.
 ///

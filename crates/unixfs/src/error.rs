@@ -6,31 +6,9 @@ use std::path::PathBuf;
 
 use cid::Cid;
 
-/// Why a dag-pb block or a UnixFS `Data` message was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    #[error("truncated input at byte {offset}")]
-    Truncated { offset: usize },
-    #[error("varint at byte {offset} overflows 64 bits")]
-    VarintOverflow { offset: usize },
-    #[error("varint at byte {offset} is not in its shortest form")]
-    NonMinimalVarint { offset: usize },
-    #[error("unexpected field {field} (wire type {wire_type}) at byte {offset} in {message}")]
-    UnexpectedField { message: &'static str, field: u64, wire_type: u64, offset: usize },
-    #[error("field {field} at byte {offset} is out of canonical order in {message}")]
-    FieldOrder { message: &'static str, field: u64, offset: usize },
-    #[error("required field {field} missing in {message}")]
-    MissingField { message: &'static str, field: &'static str },
-    #[error("link {index} is not sorted by name")]
-    UnsortedLinks { index: usize },
-    #[error("invalid CID in link at byte {offset}")]
-    InvalidCid { offset: usize },
-    #[error("link name at byte {offset} is not UTF-8")]
-    InvalidName { offset: usize },
-    #[error("unknown UnixFS data type {0}")]
-    UnknownDataType(u64),
-}
+/// Why a dag-pb block or a UnixFS `Data` message was refused (defined with the dag-pb decoder,
+/// which lives in `ipfs-kit-ipld` so that every crate follows dag-pb links the same way).
+pub use ipfs_kit_ipld::DecodeError;
 
 /// Why a filesystem tree could not be imported.
 #[derive(Debug, thiserror::Error)]

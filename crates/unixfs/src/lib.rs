@@ -16,11 +16,11 @@ pub mod hamt;
 pub mod import;
 pub mod meter;
 pub mod name;
-pub mod pb;
+pub use ipfs_kit_ipld::pb;
 pub mod profile;
 pub mod reader;
 pub mod validate;
-pub mod varint;
+pub use ipfs_kit_ipld::varint;
 
 pub use block::{BlockSink, BlockSource, MemoryBlocks, NullSink};
 pub use error::{DecodeError, ImportError, ProfileError, ReadError, TreeError};

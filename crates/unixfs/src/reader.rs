@@ -8,9 +8,8 @@
 use std::io::Read;
 
 use cid::Cid;
-use sha2::{Digest, Sha256};
 
-use crate::block::{BlockSource, DAG_PB, IDENTITY, RAW, SHA2_256};
+use crate::block::{BlockSource, DAG_PB, IDENTITY, RAW};
 use crate::data::{DataType, UnixFsData};
 use crate::error::ReadError;
 use crate::hamt::{MURMUR3_X64_64, hash_name, slot_prefix};
@@ -55,16 +54,17 @@ impl<'s> DagReader<'s> {
         if hash.code() == IDENTITY {
             return Ok(hash.digest().to_vec());
         }
-        if hash.code() != SHA2_256 {
-            return Err(ReadError::UnsupportedHash { cid: *cid, code: hash.code() });
-        }
         let bytes = self
             .source
             .get(cid)
             .map_err(|source| ReadError::Source { cid: *cid, source })?
             .ok_or(ReadError::MissingBlock { cid: *cid })?;
-        if Sha256::digest(&bytes).as_slice() != hash.digest() {
-            return Err(ReadError::HashMismatch { cid: *cid });
+        match ipfs_kit_ipld::verify(cid, &bytes) {
+            Ok(()) => {}
+            Err(ipfs_kit_ipld::Mismatch::Digest) => return Err(ReadError::HashMismatch { cid: *cid }),
+            Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => {
+                return Err(ReadError::UnsupportedHash { cid: *cid, code });
+            }
         }
         Ok(bytes)
     }

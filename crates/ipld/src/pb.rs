@@ -139,8 +139,8 @@ fn unexpected(message: &'static str, field: u64, wire_type: u64, offset: usize) 
     DecodeError::UnexpectedField { message, field, wire_type, offset }
 }
 
-/// Reads a length prefix and returns the bytes it covers.
-pub(crate) fn length_delimited<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a [u8], DecodeError> {
+/// Reads a length prefix and returns the bytes it covers (the UnixFS `Data` message uses it too).
+pub fn length_delimited<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a [u8], DecodeError> {
     let at = *pos;
     let len = varint::get(buf, pos)?;
     let end = usize::try_from(len)
@@ -206,7 +206,8 @@ fn shift(err: DecodeError, base: usize) -> DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{DAG_PB, RAW, sha256_cid};
+    use crate::codec::{DAG_PB, RAW};
+    use crate::testutil::sha256_cid;
 
     fn cid(n: u8) -> Cid {
         sha256_cid(1, RAW, &[n])
