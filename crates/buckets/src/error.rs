@@ -16,6 +16,18 @@ pub enum BucketError {
     BucketExists(String),
     #[error("bucket {name:?} differs from bucket {existing:?} only by case; their index files would collide")]
     CaseClash { name: String, existing: String },
+    #[error(
+        "block {cid} at byte {offset} of the response is not part of the DAG under {root}; refused, nothing from this response is stored"
+    )]
+    NotInDag { cid: cid::Cid, root: cid::Cid, offset: u64 },
+    #[error("the response for {root} is not a good CAR: {error}; refused, nothing from it is stored")]
+    BadResponse { root: cid::Cid, error: ipfs_kit_car::CarError },
+    #[error("the response for {root} is a CAR of other roots ({}); refused", roots.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", "))]
+    WrongRoots { root: cid::Cid, roots: Vec<cid::Cid> },
+    #[error("the DAG under {root} has more than {limit} blocks; refused")]
+    TooManyBlocks { root: cid::Cid, limit: u64 },
+    #[error("block {cid} cannot be read for its links: {reason}")]
+    BadBlock { cid: cid::Cid, reason: String },
     #[error("no {path:?} in bucket {bucket:?}")]
     NoSuchPath { bucket: String, path: String },
     #[error("{path:?} in bucket {bucket:?} is not a {expected}")]
