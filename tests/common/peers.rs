@@ -31,9 +31,15 @@ pub fn available() -> bool {
     ok
 }
 
-fn node_options() -> String {
+/// `--require` the polyfill, and for long-running peers (whose stdin is our pipe) the watch
+/// that ends them with us; a one-shot command's stdin is closed, so it must not load that.
+fn node_options(long_running: bool) -> String {
     let dir = jsipfs_dir();
-    format!("--require {} --require {}", dir.join("polyfill.cjs").display(), dir.join("exit-with-parent.cjs").display())
+    let mut opts = format!("--require {}", dir.join("polyfill.cjs").display());
+    if long_running {
+        opts.push_str(&format!(" --require {}", dir.join("exit-with-parent.cjs").display()));
+    }
+    opts
 }
 
 pub fn free_port() -> u16 {
@@ -52,7 +58,7 @@ impl JsIpfs {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut node = JsIpfs { dir, port, child: None };
-        let init = node.command().args(["init", "--profile", "test", "--empty-repo"]).output().expect("run jsipfs init");
+        let init = node.command(false).args(["init", "--profile", "test", "--empty-repo"]).output().expect("run jsipfs init");
         assert!(init.status.success(), "jsipfs init: {}", String::from_utf8_lossy(&init.stderr));
         let config_path = node.repo().join("config");
         let mut c: Value = serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
@@ -73,16 +79,16 @@ impl JsIpfs {
         self.dir.path().join("repo")
     }
 
-    fn command(&self) -> Command {
+    fn command(&self, long_running: bool) -> Command {
         let mut cmd = Command::new(jsipfs_dir().join("node_modules/.bin/jsipfs"));
-        cmd.env("IPFS_PATH", self.repo()).env("NODE_OPTIONS", node_options());
+        cmd.env("IPFS_PATH", self.repo()).env("NODE_OPTIONS", node_options(long_running));
         cmd
     }
 
     fn run_daemon(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
         let child = self
-            .command()
+            .command(true)
             .args(["daemon", "--offline", "--enable-preload=false"])
             .stdin(Stdio::piped())
             .stdout(log.try_clone().unwrap())
@@ -169,7 +175,7 @@ impl PinService {
     pub fn start(token: &str) -> PinService {
         let mut child = Command::new("node")
             .current_dir(jsipfs_dir())
-            .env("NODE_OPTIONS", node_options())
+            .env("NODE_OPTIONS", node_options(true))
             .args(["pinsvc-serve.cjs", "0", token])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
