@@ -24,8 +24,28 @@ fn bucket_kit() -> Kit {
 #[test]
 fn the_remotes_file_is_0600_and_no_command_prints_a_secret() {
     let kit = bucket_kit();
-    kit.ok(&["remote", "add", "node", "kubo", "--api", "http://127.0.0.1:9", "--header", "Authorization: Bearer hdr-SECRET-1"]);
-    kit.ok(&["remote", "add", "pins", "pinning", "--endpoint", "http://127.0.0.1:9", "--token", "tok-SECRET-2", "--kubo", "node"]);
+    kit.ok(&[
+        "remote",
+        "add",
+        "node",
+        "kubo",
+        "--api",
+        "http://127.0.0.1:9",
+        "--header",
+        "Authorization: Bearer hdr-SECRET-1",
+    ]);
+    kit.ok(&[
+        "remote",
+        "add",
+        "pins",
+        "pinning",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--token",
+        "tok-SECRET-2",
+        "--kubo",
+        "node",
+    ]);
     kit.ok(&["remote", "add", "gw", "gateway", "--url", "http://127.0.0.1:9"]);
     let mode = std::fs::metadata(kit.path().join("remotes.json")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "remotes.json holds tokens");
@@ -102,9 +122,24 @@ fn canned_server(status: u16, body: &'static str) -> (String, Arc<AtomicUsize>) 
 fn permanent_faults_are_not_retried_and_transient_ones_are() {
     let kit = bucket_kit();
     let cases = [
-        (401, r#"{"Message":"bad token","Code":0,"Type":"error"}"#, "credentials refused: HTTP 401: bad token (permanent; not retried)", 1),
-        (400, r#"{"Message":"invalid car","Code":0,"Type":"error"}"#, "request refused: HTTP 400: invalid car (permanent; not retried)", 1),
-        (500, r#"{"Message":"boom","Code":0,"Type":"error"}"#, "server error HTTP 500: boom (transient; gave up after 3 attempts)", 3),
+        (
+            401,
+            r#"{"Message":"bad token","Code":0,"Type":"error"}"#,
+            "credentials refused: HTTP 401: bad token (permanent; not retried)",
+            1,
+        ),
+        (
+            400,
+            r#"{"Message":"invalid car","Code":0,"Type":"error"}"#,
+            "request refused: HTTP 400: invalid car (permanent; not retried)",
+            1,
+        ),
+        (
+            500,
+            r#"{"Message":"boom","Code":0,"Type":"error"}"#,
+            "server error HTTP 500: boom (transient; gave up after 3 attempts)",
+            3,
+        ),
     ];
     for (i, (status, body, needle, requests)) in cases.into_iter().enumerate() {
         let (url, count) = canned_server(status, body);

@@ -57,11 +57,16 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     for (name, spec) in &remotes.by_name {
         let extra = match spec {
             RemoteSpec::Kubo { headers, .. } if !headers.is_empty() => {
-                let names: Vec<_> = headers.iter().map(|(k, _)| format!("{k}: {}", ipfs_kit_remotes::config::MASK)).collect();
+                let names: Vec<_> =
+                    headers.iter().map(|(k, _)| format!("{k}: {}", ipfs_kit_remotes::config::MASK)).collect();
                 format!("\theaders {}", names.join(", "))
             }
             RemoteSpec::Pinning { kubo, .. } => {
-                format!("\ttoken {}{}", ipfs_kit_remotes::config::MASK, kubo.as_ref().map(|k| format!("\tkubo {k}")).unwrap_or_default())
+                format!(
+                    "\ttoken {}{}",
+                    ipfs_kit_remotes::config::MASK,
+                    kubo.as_ref().map(|k| format!("\tkubo {k}")).unwrap_or_default()
+                )
             }
             _ => String::new(),
         };

@@ -58,7 +58,8 @@ impl JsIpfs {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut node = JsIpfs { dir, port, child: None };
-        let init = node.command(false).args(["init", "--profile", "test", "--empty-repo"]).output().expect("run jsipfs init");
+        let init =
+            node.command(false).args(["init", "--profile", "test", "--empty-repo"]).output().expect("run jsipfs init");
         assert!(init.status.success(), "jsipfs init: {}", String::from_utf8_lossy(&init.stderr));
         let config_path = node.repo().join("config");
         let mut c: Value = serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
@@ -119,8 +120,11 @@ impl JsIpfs {
 
     /// POSTs to the RPC API; the body, or the status and message of a failure.
     pub fn post(&self, path: &str) -> Result<Vec<u8>, String> {
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
         let mut resp = agent.post(format!("{}{path}", self.api())).send_empty().map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().with_config().limit(1 << 30).read_to_vec().map_err(|e| e.to_string())?;
@@ -184,7 +188,11 @@ impl PinService {
             .expect("start the pinning mock");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("pinsvc listening on ").unwrap_or_else(|| panic!("pinning mock said {line:?}")).to_owned();
+        let url = line
+            .trim()
+            .strip_prefix("pinsvc listening on ")
+            .unwrap_or_else(|| panic!("pinning mock said {line:?}"))
+            .to_owned();
         PinService { url, child }
     }
 }

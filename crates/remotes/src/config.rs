@@ -101,9 +101,8 @@ pub const MASK: &str = "********";
 
 /// Parses `--header 'Name: value'`.
 pub fn parse_header(text: &str) -> Result<(String, String), RemoteError> {
-    let (k, v) = text
-        .split_once(':')
-        .ok_or_else(|| RemoteError::Invalid("a header is given as 'Name: value'".into()))?;
+    let (k, v) =
+        text.split_once(':').ok_or_else(|| RemoteError::Invalid("a header is given as 'Name: value'".into()))?;
     Ok((k.trim().to_owned(), v.trim().to_owned()))
 }
 
@@ -225,7 +224,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Remotes::load(dir.path()).unwrap();
         r.add("node", RemoteSpec::Kubo { api: "http://127.0.0.1:5001".into(), headers: vec![] }).unwrap();
-        let spec = RemoteSpec::Pinning { endpoint: "http://127.0.0.1:1".into(), token: "s3cret".into(), kubo: Some("node".into()) };
+        let spec = RemoteSpec::Pinning {
+            endpoint: "http://127.0.0.1:1".into(),
+            token: "s3cret".into(),
+            kubo: Some("node".into()),
+        };
         r.add("pins", spec.clone()).unwrap();
         let mode = std::fs::metadata(dir.path().join(FILE_NAME)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
@@ -240,7 +243,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Remotes::load(dir.path()).unwrap();
         r.add("gw", RemoteSpec::Gateway { url: "http://127.0.0.1:8080".into() }).unwrap();
-        let spec = RemoteSpec::Pinning { endpoint: "http://127.0.0.1:1".into(), token: "t".into(), kubo: Some("gw".into()) };
+        let spec =
+            RemoteSpec::Pinning { endpoint: "http://127.0.0.1:1".into(), token: "t".into(), kubo: Some("gw".into()) };
         assert!(matches!(r.add("p", spec), Err(RemoteError::WrongKind { .. })));
         assert!(r.add("bad name", RemoteSpec::Gateway { url: "http://x".into() }).is_err());
         assert!(r.add("ftp", RemoteSpec::Gateway { url: "ftp://x".into() }).is_err());

@@ -35,7 +35,8 @@ impl Remote for Gateway {
 
     fn check(&self) -> Result<CheckReport, RemoteError> {
         let path = format!("/ipfs/{PROBE}?format=raw");
-        let answer = self.retry.run(&format!("{} GET /ipfs/{PROBE}", self.name), |_| self.client.get(&path), |_, _, _| {})?;
+        let answer =
+            self.retry.run(&format!("{} GET /ipfs/{PROBE}", self.name), |_| self.client.get(&path), |_, _, _| {})?;
         Ok(CheckReport { version: None, detail: format!("trustless gateway answers (HTTP {})", answer.status) })
     }
 

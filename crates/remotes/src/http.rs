@@ -40,7 +40,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Result<serde_json::Value, Fault> {
-        serde_json::from_str(&self.body).map_err(|e| Fault::Protocol(format!("not JSON ({e}): {}", snippet(&self.body))))
+        serde_json::from_str(&self.body)
+            .map_err(|e| Fault::Protocol(format!("not JSON ({e}): {}", snippet(&self.body))))
     }
 }
 
@@ -103,12 +104,7 @@ impl Client {
 fn finish(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer, Fault> {
     let mut response = result.map_err(|e| fault_of(&e))?;
     let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER)
-        .read_to_string()
-        .map_err(|e| fault_of(&e))?;
+    let body = response.body_mut().with_config().limit(MAX_ANSWER).read_to_string().map_err(|e| fault_of(&e))?;
     match status {
         200..=299 => Ok(Answer { status, body }),
         401 | 403 => Err(Fault::Auth(status, message_of(&body))),
@@ -147,7 +143,9 @@ pub fn message_of(body: &str) -> String {
         if let Some(e) = v.get("error") {
             let reason = e.get("reason").and_then(|r| r.as_str()).unwrap_or("");
             let details = e.get("details").and_then(|r| r.as_str()).unwrap_or("");
-            return snippet(&[reason, details].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(": "));
+            return snippet(
+                &[reason, details].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(": "),
+            );
         }
     }
     snippet(body)

@@ -48,7 +48,8 @@ impl Kubo {
     pub fn id(&self) -> Result<(String, Vec<String>), RemoteError> {
         let v = self.call("id", "/api/v0/id")?;
         let id = v.get("ID").or_else(|| v.get("id")).and_then(Value::as_str).unwrap_or("").to_owned();
-        let addrs = v.get("Addresses").or_else(|| v.get("addresses")).and_then(Value::as_array).cloned().unwrap_or_default();
+        let addrs =
+            v.get("Addresses").or_else(|| v.get("addresses")).and_then(Value::as_array).cloned().unwrap_or_default();
         let addrs = addrs
             .iter()
             .filter_map(Value::as_str)
@@ -103,9 +104,11 @@ impl Kubo {
 
     /// Bytes of the file at `path` (a CID or CID/path), through `cat`.
     pub fn cat(&self, path: &str) -> Result<Vec<u8>, RemoteError> {
-        let answer = self
-            .retry
-            .run(&format!("{} cat", self.name), |_| self.client.post_json(&format!("/api/v0/cat?arg={path}"), None), |_, _, _| {})?;
+        let answer = self.retry.run(
+            &format!("{} cat", self.name),
+            |_| self.client.post_json(&format!("/api/v0/cat?arg={path}"), None),
+            |_, _, _| {},
+        )?;
         Ok(answer.body.into_bytes())
     }
 }
@@ -126,7 +129,11 @@ fn check_import_answer(remote: &str, root: &Cid, body: &str) -> Result<(), Remot
         }
         let msg = r.get("PinErrorMsg").and_then(Value::as_str).unwrap_or("");
         if !msg.is_empty() {
-            return Err(RemoteError::Http { what, fault: Fault::Protocol(format!("the root was not pinned: {msg}")), attempts: 1 });
+            return Err(RemoteError::Http {
+                what,
+                fault: Fault::Protocol(format!("the root was not pinned: {msg}")),
+                attempts: 1,
+            });
         }
         return Ok(());
     }
@@ -173,11 +180,19 @@ impl Remote for Kubo {
     /// unpinned CID with an error ("not pinned"), which is a "no" here, not a fault.
     fn confirm(&self, root: &Cid) -> Result<Option<Confirmation>, RemoteError> {
         let path = format!("/api/v0/pin/ls?arg={root}&type=recursive");
-        let result = self.retry.run(&format!("{} pin/ls", self.name), |_| match self.client.post_json(&path, None) {
-            Ok(a) => Ok(Some(a.body)),
-            Err(Fault::Server(_, m) | Fault::Refused(_, m)) if m.contains("not pinned") || m.contains("is not pinned") => Ok(None),
-            Err(f) => Err(f),
-        }, |_, _, _| {})?;
+        let result = self.retry.run(
+            &format!("{} pin/ls", self.name),
+            |_| match self.client.post_json(&path, None) {
+                Ok(a) => Ok(Some(a.body)),
+                Err(Fault::Server(_, m) | Fault::Refused(_, m))
+                    if m.contains("not pinned") || m.contains("is not pinned") =>
+                {
+                    Ok(None)
+                }
+                Err(f) => Err(f),
+            },
+            |_, _, _| {},
+        )?;
         Ok(result.and_then(|body| pin_type_in(root, &body)).filter(|t| t == "recursive").map(|t| Confirmation {
             status: "pinned".into(),
             seen: format!("pin/ls: {t}"),
@@ -199,8 +214,14 @@ mod tests {
         let failed = format!("{{\"Root\":{{\"Cid\":{{\"/\":\"{root}\"}},\"PinErrorMsg\":\"no space\"}}}}");
         assert!(check_import_answer("n", &root, &failed).unwrap_err().to_string().contains("no space"));
         assert!(check_import_answer("n", &root, "{}").is_err());
-        assert_eq!(pin_type_in(&root, &format!("{{\"Keys\":{{\"{b58}\":{{\"Type\":\"recursive\"}}}}}}")).as_deref(), Some("recursive"));
-        assert_eq!(pin_type_in(&root, &format!("{{\"Cid\":\"{root}\",\"Type\":\"direct\"}}")).as_deref(), Some("direct"));
+        assert_eq!(
+            pin_type_in(&root, &format!("{{\"Keys\":{{\"{b58}\":{{\"Type\":\"recursive\"}}}}}}")).as_deref(),
+            Some("recursive")
+        );
+        assert_eq!(
+            pin_type_in(&root, &format!("{{\"Cid\":\"{root}\",\"Type\":\"direct\"}}")).as_deref(),
+            Some("direct")
+        );
         assert_eq!(pin_type_in(&root, "{\"Keys\":{}}"), None);
     }
 }

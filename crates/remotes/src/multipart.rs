@@ -44,7 +44,12 @@ pub fn stream<T>(
             let _ = tx.send(result.clone());
             result
         });
-        let mut body = Body { head: Cursor::new(head.into_bytes()), pipe: Some(reader), verdict: rx, tail: Cursor::new(tail.into_bytes()) };
+        let mut body = Body {
+            head: Cursor::new(head.into_bytes()),
+            pipe: Some(reader),
+            verdict: rx,
+            tail: Cursor::new(tail.into_bytes()),
+        };
         let consumed = consume(&content_type, &mut body);
         // Drops the pipe's reading end, so a producer still writing stops (EPIPE).
         drop(body);

@@ -76,7 +76,11 @@ impl Pinning {
     /// `GET /pins/{requestid}`.
     pub fn get(&self, request_id: &str) -> Result<PinStatus, RemoteError> {
         let path = format!("/pins/{request_id}");
-        self.retry.run(&format!("pin on {}: GET {path}", self.name), |_| status_of(&self.client.get(&path)?.json()?), |_, _, _| {})
+        self.retry.run(
+            &format!("pin on {}: GET {path}", self.name),
+            |_| status_of(&self.client.get(&path)?.json()?),
+            |_, _, _| {},
+        )
     }
 
     /// Polls the request until `pinned` or `failed`, or `timeout`; `on_change` hears each new status.
@@ -103,7 +107,8 @@ impl Pinning {
     /// The newest request for `root` (`GET /pins?cid=…`), if any.
     pub fn find(&self, root: &Cid) -> Result<Option<PinStatus>, RemoteError> {
         let path = format!("/pins?cid={root}&status=queued,pinning,pinned,failed&limit=1");
-        let v = self.retry.run(&format!("{} GET /pins", self.name), |_| self.client.get(&path)?.json(), |_, _, _| {})?;
+        let v =
+            self.retry.run(&format!("{} GET /pins", self.name), |_| self.client.get(&path)?.json(), |_, _, _| {})?;
         let results = v.get("results").and_then(Value::as_array).cloned().unwrap_or_default();
         results.first().map(status_of).transpose().map_err(|fault| RemoteError::Http {
             what: format!("{} GET /pins", self.name),
@@ -124,7 +129,11 @@ impl Remote for Pinning {
 
     /// `GET /pins?limit=1` needs the token, so it proves both reach and credentials.
     fn check(&self) -> Result<CheckReport, RemoteError> {
-        let v = self.retry.run(&format!("{} GET /pins", self.name), |_| self.client.get("/pins?limit=1")?.json(), |_, _, _| {})?;
+        let v = self.retry.run(
+            &format!("{} GET /pins", self.name),
+            |_| self.client.get("/pins?limit=1")?.json(),
+            |_, _, _| {},
+        )?;
         let count = v.get("count").and_then(number_in).unwrap_or(0);
         Ok(CheckReport {
             version: Some("Pinning Service API".into()),

@@ -62,7 +62,14 @@ mod tests {
     fn transient_faults_are_retried_until_the_attempts_are_spent() {
         let mut calls = 0;
         let err = quick(3)
-            .run::<()>("x", |_| { calls += 1; Err(Fault::Server(503, String::new())) }, |_, _, _| {})
+            .run::<()>(
+                "x",
+                |_| {
+                    calls += 1;
+                    Err(Fault::Server(503, String::new()))
+                },
+                |_, _, _| {},
+            )
             .unwrap_err();
         assert_eq!(calls, 3);
         assert!(err.to_string().contains("gave up after 3 attempts"), "{err}");
@@ -70,9 +77,20 @@ mod tests {
 
     #[test]
     fn permanent_faults_are_never_retried() {
-        for fault in [Fault::Auth(401, String::new()), Fault::Refused(400, String::new()), Fault::Protocol("bad cid".into())] {
+        for fault in
+            [Fault::Auth(401, String::new()), Fault::Refused(400, String::new()), Fault::Protocol("bad cid".into())]
+        {
             let mut calls = 0;
-            let err = quick(5).run::<()>("x", |_| { calls += 1; Err(fault.clone()) }, |_, _, _| {}).unwrap_err();
+            let err = quick(5)
+                .run::<()>(
+                    "x",
+                    |_| {
+                        calls += 1;
+                        Err(fault.clone())
+                    },
+                    |_, _, _| {},
+                )
+                .unwrap_err();
             assert_eq!(calls, 1, "{fault}");
             assert!(err.to_string().contains("permanent; not retried"), "{err}");
         }
@@ -82,7 +100,14 @@ mod tests {
     fn a_success_after_a_transient_fault_is_a_success() {
         let mut calls = 0;
         let v = quick(5)
-            .run("x", |_| { calls += 1; if calls < 3 { Err(Fault::Reset("reset".into())) } else { Ok(7) } }, |_, _, _| {})
+            .run(
+                "x",
+                |_| {
+                    calls += 1;
+                    if calls < 3 { Err(Fault::Reset("reset".into())) } else { Ok(7) }
+                },
+                |_, _, _| {},
+            )
             .unwrap();
         assert_eq!((v, calls), (7, 3));
     }

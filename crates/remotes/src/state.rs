@@ -61,7 +61,9 @@ impl StateLog {
         // A torn last line (a crash mid-append) must not swallow this record.
         if file.metadata().map(|m| m.len()).unwrap_or(0) > 0 {
             let mut last = [0u8];
-            file.seek(SeekFrom::End(-1)).and_then(|_| file.read_exact(&mut last)).map_err(RemoteError::io(self.path.display()))?;
+            file.seek(SeekFrom::End(-1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(RemoteError::io(self.path.display()))?;
             if last[0] != b'\n' {
                 line.push(b'\n');
             }
@@ -119,7 +121,12 @@ mod tests {
         let log = StateLog::new(dir.path());
         log.append(&record("r1", "queued")).unwrap();
         // A crash mid-append: half a line, no newline.
-        std::fs::OpenOptions::new().append(true).open(dir.path().join(FILE_NAME)).unwrap().write_all(b"{\"time\":\"x").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap()
+            .write_all(b"{\"time\":\"x")
+            .unwrap();
         assert_eq!(log.records().unwrap().len(), 1);
         log.append(&record("r1", "pinned")).unwrap();
         let latest = log.latest().unwrap();

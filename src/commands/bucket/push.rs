@@ -19,7 +19,7 @@ use ipfs_kit_remotes::pinning::{PinStatus, Pinning};
 use ipfs_kit_remotes::remote::Confirmation;
 use ipfs_kit_remotes::retry::RetryPolicy;
 use ipfs_kit_remotes::state::{PushRecord, StateLog};
-use ipfs_kit_remotes::{RemoteSpec, Remotes};
+use ipfs_kit_remotes::{Remote, RemoteSpec, Remotes};
 use serde_json::json;
 
 use crate::cli::PushArgs;
@@ -35,7 +35,10 @@ struct Version {
 pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
     let buckets = ctx.open_existing("ipfs-kit bucket push")?;
     if buckets.is_read_only() {
-        bail!("{}: the home is read-only; a push records where it went, so it needs a writable home", buckets.home().root().display());
+        bail!(
+            "{}: the home is read-only; a push records where it went, so it needs a writable home",
+            buckets.home().root().display()
+        );
     }
     let remotes = Remotes::load(buckets.home().root())?;
     let spec = remotes.get(&args.to)?.clone();
@@ -60,7 +63,10 @@ pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
         }
         RemoteSpec::Pinning { endpoint, token, kubo } => {
             let kubo_name = kubo.ok_or_else(|| {
-                anyhow!("pinning remote {:?} has no kubo remote to hold the blocks; add it again with --kubo REMOTE", args.to)
+                anyhow!(
+                    "pinning remote {:?} has no kubo remote to hold the blocks; add it again with --kubo REMOTE",
+                    args.to
+                )
             })?;
             let RemoteSpec::Kubo { api, headers } = remotes.get(&kubo_name)?.clone() else {
                 bail!("remote {kubo_name:?} (the --kubo of {:?}) is not a kubo remote", args.to);
@@ -74,11 +80,14 @@ pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
             let first = service.add(&root, &name, &origins)?;
             record(&log, &version, &args.to, "pinning", &first.confirmation("POST /pins"))?;
             let mut record_err = None;
-            let last = service.follow(first, Duration::from_secs(args.pin_timeout), Duration::from_millis(500), |s| {
-                if let Err(e) = record(&log, &version, &args.to, "pinning", &s.confirmation("GET /pins/{requestid}")) {
-                    record_err.get_or_insert(e);
-                }
-            })?;
+            let last =
+                service.follow(first, Duration::from_secs(args.pin_timeout), Duration::from_millis(500), |s| {
+                    if let Err(e) =
+                        record(&log, &version, &args.to, "pinning", &s.confirmation("GET /pins/{requestid}"))
+                    {
+                        record_err.get_or_insert(e);
+                    }
+                })?;
             if let Some(e) = record_err {
                 return Err(e);
             }
@@ -86,7 +95,9 @@ pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
             let confirmation = last.confirmation("GET /pins/{requestid}");
             report(args, &version, &args.to, "pinning", Some(&sent), &confirmation, started)
         }
-        RemoteSpec::Gateway { .. } => bail!("remote {:?} is a gateway: gateways are read only (push to a kubo or pinning remote)", args.to),
+        RemoteSpec::Gateway { .. } => {
+            bail!("remote {:?} is a gateway: gateways are read only (push to a kubo or pinning remote)", args.to)
+        }
     }
 }
 
@@ -100,15 +111,28 @@ struct Sent {
 }
 
 fn push_kubo(ctx: &Context, buckets: &Buckets, args: &PushArgs, kubo: &Kubo, subject: CarSubject<'_>) -> Result<Sent> {
-    let options = ExportOptions { snapshot: args.snapshot.as_deref(), since: args.since.as_deref(), verify: args.verify, ..ExportOptions::default() };
+    let options = ExportOptions {
+        snapshot: args.snapshot.as_deref(),
+        since: args.since.as_deref(),
+        verify: args.verify,
+        ..ExportOptions::default()
+    };
     let plan = buckets.car_plan(subject, &options)?;
     let store = buckets.store();
-    let produce = |out: &mut dyn Write| plan.write_shard(store, 0, args.verify, false, out).map(|_| ()).map_err(|e| e.to_string());
+    let produce = |out: &mut dyn Write| {
+        plan.write_shard(store, 0, args.verify, false, out).map(|_| ()).map_err(|e| e.to_string())
+    };
     let chatty = !ctx.quiet && std::io::stderr().is_terminal();
     let ticker = ctx.ticker("pushing", Some(plan.block_bytes), store.meter());
     let imported = kubo.import_car(&plan.root, &produce, |attempt, fault, wait| {
         if chatty {
-            eprintln!("\ripfs-kit: push to {}: {fault}; trying again in {:.1}s (attempt {} of {})\x1b[K", kubo_name(args, kubo), wait.as_secs_f64(), attempt + 1, args.retries);
+            eprintln!(
+                "\ripfs-kit: push to {}: {fault}; trying again in {:.1}s (attempt {} of {})\x1b[K",
+                kubo.name(),
+                wait.as_secs_f64(),
+                attempt + 1,
+                args.retries
+            );
         }
     });
     drop(ticker);
@@ -120,11 +144,6 @@ fn push_kubo(ctx: &Context, buckets: &Buckets, args: &PushArgs, kubo: &Kubo, sub
         attempts: imported.attempts,
         confirmation: imported.confirmation,
     })
-}
-
-fn kubo_name<'a>(_args: &PushArgs, kubo: &'a Kubo) -> &'a str {
-    use ipfs_kit_remotes::Remote;
-    kubo.name()
 }
 
 fn record(log: &StateLog, v: &Version, remote: &str, kind: &str, confirmation: &Confirmation) -> Result<()> {
@@ -155,7 +174,15 @@ fn pin_verdict(args: &PushArgs, last: &PinStatus) -> Result<()> {
     }
 }
 
-fn report(args: &PushArgs, v: &Version, remote: &str, kind: &str, sent: Option<&Sent>, c: &Confirmation, started: Instant) -> Result<()> {
+fn report(
+    args: &PushArgs,
+    v: &Version,
+    remote: &str,
+    kind: &str,
+    sent: Option<&Sent>,
+    c: &Confirmation,
+    started: Instant,
+) -> Result<()> {
     let secs = started.elapsed().as_secs_f64();
     if args.json {
         let mut out = json!({

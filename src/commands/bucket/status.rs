@@ -38,7 +38,8 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
     for name in &names {
         let mut versions = Vec::new();
         for entry in buckets.log(name)? {
-            let remotes: Vec<Value> = latest.get(&key(&entry.root)).into_iter().flatten().map(|(_, r)| remote_json(r)).collect();
+            let remotes: Vec<Value> =
+                latest.get(&key(&entry.root)).into_iter().flatten().map(|(_, r)| remote_json(r)).collect();
             versions.push(json!({
                 "version": entry.version,
                 "snapshot": entry.snapshot.as_ref().map(|s| s.snapshot_id.clone()),
@@ -108,7 +109,11 @@ fn refresh_records(ctx: &Context, log: &StateLog, home: &std::path::Path, name: 
             };
             let _ = ctx;
             if let Some(now) = now.filter(|n| n != &record.confirmation) {
-                log.append(&PushRecord { time: ipfs_kit_blockstore::time::now_rfc3339(), confirmation: now, ..record })?;
+                log.append(&PushRecord {
+                    time: ipfs_kit_blockstore::time::now_rfc3339(),
+                    confirmation: now,
+                    ..record
+                })?;
             }
         }
     }
