@@ -71,6 +71,13 @@ fn a_pushed_bucket_reads_back_through_the_node_byte_for_byte() {
     let status = kit.json(&["bucket", "status", "b"]);
     let on = &status["versions"][0]["remotes"][0];
     assert_eq!((on["remote"].as_str(), on["status"].as_str()), (Some("node"), Some("pinned")), "{status}");
+    // The global snapshot (every bucket in one DAG) goes the same way, under its own root.
+    let snapshot = kit.ok(&["bucket", "snapshot"]).trim().to_owned();
+    let all = kit.json(&["bucket", "push", "--all", "--to", "node"]);
+    assert_eq!((all["snapshot"].as_str(), all["status"].as_str()), (Some(snapshot.as_str()), Some("pinned")), "{all}");
+    let global = all["root"].as_str().unwrap();
+    assert_ne!(global, root);
+    assert_eq!(node.post(&format!("/api/v0/cat?arg={global}/b/docs/readme.txt")).unwrap(), b"pushed by ipfs-kit\n");
     let check = kit.ok(&["remote", "check", "node"]);
     assert!(check.contains("reachable, version 0.18"), "{check}");
 }
