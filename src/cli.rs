@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// IPFS services to push buckets to, by name: Kubo RPC nodes, pinning services, gateways.
+    #[command(subcommand)]
+    Remote(RemoteCommand),
     /// Manage the snapshot history.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -263,6 +266,19 @@ pub enum BucketCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a bucket version (or, with --all, the global snapshot) to a remote and confirm it
+    /// is pinned there; only a confirmed push is recorded.
+    Push(PushArgs),
+    /// For each version of a bucket (all buckets by default): only local, or on which remotes.
+    Status {
+        name: Option<String>,
+        /// Ask the remotes again for the state of each recorded version.
+        #[arg(long)]
+        refresh: bool,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rewrite a bucket's Parquet index from the catalog.
     Reindex { name: String },
     /// Which buckets and paths hold this CID (file or directory, any multibase).
@@ -270,6 +286,98 @@ pub enum BucketCommand {
         cid: String,
         #[command(flatten)]
         out: OutputArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub name: Option<String>,
+    /// Push the latest global snapshot (or --snapshot ID): every bucket in one DAG.
+    #[arg(long)]
+    pub all: bool,
+    /// The remote (a kubo remote, or a pinning remote with a --kubo remote to hold the blocks).
+    #[arg(long, value_name = "REMOTE")]
+    pub to: String,
+    /// Push the bucket as this snapshot recorded it.
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Send only the blocks the given snapshot does not have (an incremental CAR); the remote
+    /// must hold that snapshot's blocks already.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Hash every block against its CID before sending it.
+    #[arg(long)]
+    pub verify: bool,
+    /// Tries in all for a transient fault (refused or reset connection, 5xx, timeout).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: u32,
+    /// Seconds to wait for the remote's answer to each call.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+    /// Pinning remotes: the pin's name (default: the bucket's name, or "ipfs-kit-all").
+    #[arg(long)]
+    pub pin_name: Option<String>,
+    /// Pinning remotes: seconds to follow the request towards pinned or failed.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub pin_timeout: u64,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// Add a remote by name (`kubo`, `pinning` or `gateway`).
+    Add {
+        name: String,
+        #[command(subcommand)]
+        kind: RemoteKind,
+    },
+    /// List the remotes (secrets masked).
+    List {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a remote (what was pushed to it stays recorded).
+    Rm { name: String },
+    /// Is the remote reachable, are the credentials good, which version?
+    Check {
+        name: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemoteKind {
+    /// A node with the Kubo RPC API (Kubo, js-ipfs).
+    Kubo {
+        /// The RPC API's base URL, e.g. http://127.0.0.1:5001.
+        #[arg(long, value_name = "URL")]
+        api: String,
+        /// A header sent with every call, as 'Name: value' (repeatable; values are secrets).
+        #[arg(long, value_name = "HEADER")]
+        header: Vec<String>,
+    },
+    /// A service with the IPFS Pinning Service API.
+    Pinning {
+        /// The API's base URL (the part before /pins).
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// The bearer token (kept in the home with mode 0600, never printed).
+        #[arg(long)]
+        token: String,
+        /// The kubo remote that receives the blocks; its addresses go out as origins.
+        #[arg(long, value_name = "REMOTE")]
+        kubo: Option<String>,
+    },
+    /// A trustless HTTP gateway (read only).
+    Gateway {
+        #[arg(long, value_name = "URL")]
+        url: String,
     },
 }
 

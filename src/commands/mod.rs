@@ -7,6 +7,7 @@ mod demo;
 mod demo_data;
 mod gc;
 mod hash;
+mod remote;
 mod unlock;
 
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bucket(cmd) => bucket::run(&ctx, cmd),
         Command::Unlock { json } => unlock::run(&ctx, json),
         Command::Car(cmd) => car::run(&ctx, cmd),
+        Command::Remote(cmd) => remote::run(&ctx, cmd),
         Command::Demo { json } => demo::run(&ctx, json),
         Command::Snapshots(SnapshotsCommand::Prune { keep, force, json }) => gc::prune(&ctx, keep, force, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),

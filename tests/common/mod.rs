@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod kit;
+pub mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

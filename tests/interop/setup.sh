@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the independent IPFS implementations the tests compare against, into this folder:
-# npm packages (Helia's importer, ipfs-car) and a Python venv (Kubo's importer as a C library).
+# npm packages (Helia's importer, ipfs-car; js-ipfs and the pinning mock in jsipfs/) and a Python venv (Kubo's importer as a C library).
 # Safe to re-run: it skips what is already installed and current.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,10 +11,18 @@ if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
   cp package-lock.json "$stamp"
 fi
 
+# js-ipfs 0.66 (a node with the Kubo RPC API) and the Pinning Service API's reference server,
+# in a folder of their own: js-ipfs needs npm overrides that must not touch the oracles above.
+jstamp=jsipfs/node_modules/.ipfs-kit-lock
+if ! cmp -s jsipfs/package-lock.json "$jstamp" 2>/dev/null; then
+  (cd jsipfs && npm ci --no-audit --no-fund --loglevel=error)
+  cp jsipfs/package-lock.json "$jstamp"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qxFf <(grep -v '^#' requirements.txt); then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
-echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p')"
+echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p'), js-ipfs $(node -p 'require("./jsipfs/node_modules/ipfs/package.json").version')"

@@ -5,7 +5,9 @@ mod car;
 mod edit;
 mod history;
 mod manage;
+mod push;
 mod read;
+mod status;
 
 use anyhow::Result;
 
@@ -33,6 +35,8 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
         BucketCommand::Restore { name, snapshot, from_cid, out } => {
             history::restore(ctx, &name, snapshot.as_deref(), from_cid.as_deref(), &out)
         }
+        BucketCommand::Push(args) => push::run(ctx, &args),
+        BucketCommand::Status { name, refresh, json } => status::run(ctx, name.as_deref(), refresh, json),
         BucketCommand::Reindex { name } => history::reindex(ctx, &name),
         BucketCommand::PrepareCar { name, all: _, shard_size, v2, json } => {
             car::prepare(ctx, name.as_deref(), shard_size, v2, json)
