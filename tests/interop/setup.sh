@@ -15,7 +15,10 @@ fi
 # in a folder of their own: js-ipfs needs npm overrides that must not touch the oracles above.
 jstamp=jsipfs/node_modules/.ipfs-kit-lock
 if ! cmp -s jsipfs/package-lock.json "$jstamp" 2>/dev/null; then
-  (cd jsipfs && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install`, not `npm ci`: js-ipfs pulls electron-eval, whose optional dependency
+  # `headless` is a GitHub tarball. No registry serves it, so the lock cannot hold it and
+  # `npm ci` refuses the lock; `npm install` installs the locked versions and skips it.
+  (cd jsipfs && npm install --no-audit --no-fund --loglevel=error)
   cp jsipfs/package-lock.json "$jstamp"
 fi
 
