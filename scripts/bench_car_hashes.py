@@ -14,18 +14,13 @@ import hashlib
 import os
 import subprocess
 import tempfile
+import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz"))
+from make_seeds import varint  # noqa: E402
+
 BLOCK = 1 << 20
-
-
-def varint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def cid(code, digest):

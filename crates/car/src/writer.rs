@@ -57,10 +57,7 @@ impl<W: Write> CarWriter<W> {
     /// A CIDv0 is written as its bare 34-byte multihash, which is its binary form and what
     /// go-car writes; readers tell the two versions apart by the leading `0x12 0x20`.
     pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), CarError> {
-        let cid_bytes = cid.to_bytes();
-        let mut prefix = [0; varint::MAX_LEN];
-        self.write(varint::encode(cid_bytes.len() as u64 + data.len() as u64, &mut prefix))?;
-        self.write(&cid_bytes)?;
+        self.section_head(cid, data.len() as u64)?;
         self.write(data)
     }
 
@@ -73,13 +70,18 @@ impl<W: Write> CarWriter<W> {
         len: u64,
         write_data: impl FnOnce(&mut W) -> Result<(), E>,
     ) -> Result<(), E> {
-        let cid_bytes = cid.to_bytes();
-        let mut prefix = [0; varint::MAX_LEN];
-        self.write(varint::encode(cid_bytes.len() as u64 + len, &mut prefix))?;
-        self.write(&cid_bytes)?;
+        self.section_head(cid, len)?;
         write_data(&mut self.out)?;
         self.written += len;
         Ok(())
+    }
+
+    /// A section's `varint(len(cid) + len) | cid`, before its data.
+    fn section_head(&mut self, cid: &Cid, len: u64) -> Result<(), CarError> {
+        let cid_bytes = cid.to_bytes();
+        let mut prefix = [0; varint::MAX_LEN];
+        self.write(varint::encode(cid_bytes.len() as u64 + len, &mut prefix))?;
+        self.write(&cid_bytes)
     }
 
     /// Bytes written so far, i.e. the offset the next section will start at.
