@@ -46,6 +46,9 @@ pub enum Command {
     /// IPFS services to push buckets to, by name: Kubo RPC nodes, pinning services, gateways.
     #[command(subcommand)]
     Remote(RemoteCommand),
+    /// Fetch a DAG from a kubo remote, a gateway remote or a trustless gateway URL, every block
+    /// checked against its CID and the DAG; then mount it in a bucket or write it out.
+    Pull(PullArgs),
     /// Manage the snapshot history.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -287,6 +290,36 @@ pub enum BucketCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The root CID, in any multibase.
+    pub cid: String,
+    /// A remote's name, or the http(s) URL of a trustless gateway.
+    #[arg(long, value_name = "REMOTE_OR_URL")]
+    pub from: String,
+    /// Mount the DAG in this bucket (as the bucket, or at --to inside it).
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// With --bucket: a path inside the bucket to mount the DAG at.
+    #[arg(long, requires = "bucket")]
+    pub to: Option<String>,
+    /// With --to: replace what is there already.
+    #[arg(long, requires = "to")]
+    pub replace: bool,
+    /// Write the tree out to this new file or folder (the safe-name rules of `car unpack`).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<std::path::PathBuf>,
+    /// Tries in all for a transient fault (refused or reset connection, 5xx, timeout).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: u32,
+    /// Seconds without a byte from the remote before a request is given up.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub timeout: u64,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

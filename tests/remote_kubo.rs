@@ -83,6 +83,43 @@ fn a_pushed_bucket_reads_back_through_the_node_byte_for_byte() {
 }
 
 #[test]
+fn a_bucket_pushed_from_one_home_is_pulled_into_another_through_the_node() {
+    let Some(node) = shared_node() else { return };
+    let kit = kit_with(node);
+    let mut rng = Rng::new(21);
+    let files = vec![("data/big.bin", rng.bytes(3_000_000)), ("notes.txt", b"round trip\n".to_vec())];
+    let root = add_bucket(&kit, "src", &files);
+    kit.ok(&["bucket", "push", "src", "--to", "node"]);
+    let other = kit_with(node);
+    let pulled = other.json(&["pull", &root, "--from", "node", "--bucket", "copy"]);
+    assert_eq!(pulled["car_requests"], 1, "{pulled}");
+    assert_eq!(other.root("copy"), root, "the same root in the other home");
+    for (rel, bytes) in &files {
+        let out = other.run(&["bucket", "cat", "copy", rel]);
+        assert!(out.status.success() && out.stdout == *bytes, "{rel} differs after the pull");
+    }
+    // Resumed: what the home has is not asked for again.
+    let again = other.json(&["pull", &root, "--from", "node"]);
+    assert_eq!((again["had_all"].as_bool(), again["car_requests"].as_u64()), (Some(true), Some(0)));
+    // A CID the node does not have: one clear line, no bucket made.
+    other.fails(
+        &[
+            "pull",
+            "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+            "--from",
+            "node",
+            "--bucket",
+            "none",
+            "--retries",
+            "1",
+            "--timeout",
+            "5",
+        ],
+        "fetching",
+    );
+}
+
+#[test]
 fn a_pinning_service_is_asked_after_the_blocks_are_on_the_node_and_its_states_shown_truthfully() {
     let Some(node) = shared_node() else { return };
     let service = PinService::start("good-token");

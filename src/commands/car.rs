@@ -270,22 +270,36 @@ fn unpack(ctx: &Context, file: &Path, output: &Path, root: Option<&str>, zero_le
             missing.len()
         );
     }
-    if DagReader::new(&car).entry_kind(&root)? == EntryKind::Symlink {
+    let bytes = write_tree_out(ctx, &car, &root, output).map_err(|e| anyhow!("{}: {e:#}", file.display()))?;
+    drop(ticker);
+    eprintln!("unpacked {root} to {} ({bytes} bytes of files)", output.display());
+    Ok(())
+}
+
+/// Writes the UnixFS tree at `root` out to `output`, a new file or folder, with the safe-name
+/// rules of `export` (for `car unpack` and `pull -o`). Built in a temporary sibling and renamed
+/// into place, so OUT appears whole or not at all.
+pub(crate) fn write_tree_out(
+    ctx: &Context,
+    source: &dyn ipfs_kit_unixfs::BlockSource,
+    root: &Cid,
+    output: &Path,
+) -> Result<u64> {
+    if output.symlink_metadata().is_ok() {
+        bail!("{}: already exists; nothing was written", output.display());
+    }
+    if DagReader::new(source).entry_kind(root)? == EntryKind::Symlink {
         bail!(
-            "{}: the root {root} is a symlink; unpack writes files and folders, not a link to somewhere else \
-             (nothing was written)",
-            file.display()
+            "the root {root} is a symlink; ipfs-kit writes files and folders, not a link to somewhere else \
+             (nothing was written)"
         );
     }
-    // Built in a temporary sibling and renamed into place, so OUT appears whole or not at all.
     let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = parent.join(format!(".ipfs-kit-unpack-{}", std::process::id()));
-    match ipfs_kit_buckets::export::export(&car, &root, &tmp, &ctx.limits) {
+    match ipfs_kit_buckets::export::export(source, root, &tmp, &ctx.limits) {
         Ok(bytes) => {
             std::fs::rename(&tmp, output).with_context(|| output.display().to_string())?;
-            drop(ticker);
-            eprintln!("unpacked {root} to {} ({bytes} bytes of files)", output.display());
-            Ok(())
+            Ok(bytes)
         }
         Err(err) => {
             let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));

@@ -7,6 +7,7 @@ mod demo;
 mod demo_data;
 mod gc;
 mod hash;
+mod pull;
 mod remote;
 mod unlock;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Unlock { json } => unlock::run(&ctx, json),
         Command::Car(cmd) => car::run(&ctx, cmd),
         Command::Remote(cmd) => remote::run(&ctx, cmd),
+        Command::Pull(args) => pull::run(&ctx, &args),
         Command::Demo { json } => demo::run(&ctx, json),
         Command::Snapshots(SnapshotsCommand::Prune { keep, force, json }) => gc::prune(&ctx, keep, force, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),

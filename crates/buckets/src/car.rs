@@ -214,9 +214,32 @@ impl Buckets {
         Ok(report)
     }
 
+    /// Mounts a DAG already whole in the store (a pulled one) as `car import --bucket` mounts
+    /// a CAR's root: checked first (UnixFS, within the tree limits, structurally sound), then
+    /// made the bucket or the entry at `m.at`. Returns the bucket and path.
+    pub fn mount_stored(&mut self, m: Mount<'_>, root: &Cid) -> Result<(String, String), BucketError> {
+        crate::names::check_bucket_name(m.bucket)?;
+        if let Some(at) = m.at {
+            self.check_mount_target(m.bucket, at, m.replace)?;
+        }
+        if !matches!(root.codec(), DAG_PB | RAW) {
+            return Err(BucketError::NotUnixfs { root: *root, codec: codec_name(root.codec()) });
+        }
+        let _pin = self.pin()?;
+        check_tree(&self.store, root, &self.limits).map_err(|e| refused_import(root, e))?;
+        match m.at {
+            None => {
+                crate::restore::cid_target(&self.store, m.bucket, root, &self.limits)?;
+                self.restore(m.bucket, RestoreFrom::Cid(*root))?;
+                Ok((m.bucket.to_owned(), "/".to_owned()))
+            }
+            Some(dir) => Ok((m.bucket.to_owned(), self.mount_at(m.bucket, dir, root)?)),
+        }
+    }
+
     /// `--to PATH` must name a new entry unless the caller said `--replace`, as `get` and
-    /// `unpack` never overwrite either.
-    fn check_mount_target(&self, bucket: &str, at: &str, replace: bool) -> Result<(), BucketError> {
+    /// `unpack` never overwrite either. Public so a pull can refuse before it fetches.
+    pub fn check_mount_target(&self, bucket: &str, at: &str, replace: bool) -> Result<(), BucketError> {
         let path = normalize_path(at)?;
         if path.is_empty() {
             return Err(BucketError::BadPath { path, reason: "use --bucket without --to to mount at the root" });

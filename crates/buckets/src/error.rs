@@ -26,6 +26,10 @@ pub enum BucketError {
     WrongRoots { root: cid::Cid, roots: Vec<cid::Cid> },
     #[error("the DAG under {root} has more than {limit} blocks; refused")]
     TooManyBlocks { root: cid::Cid, limit: u64 },
+    #[error("fetching {cid}: {error}")]
+    Fetch { cid: cid::Cid, error: Box<dyn std::error::Error + Send + Sync> },
+    #[error("the remote did not send {cid} (and {} more blocks of the DAG): it does not have them; what was verified is kept, so pulling again resumes", absent.saturating_sub(1))]
+    NotFetched { cid: cid::Cid, absent: usize },
     #[error("block {cid} cannot be read for its links: {reason}")]
     BadBlock { cid: cid::Cid, reason: String },
     #[error("no {path:?} in bucket {bucket:?}")]

@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod mime;
 pub mod names;
 pub mod pull;
+pub mod pull_dag;
 pub mod restore;
 mod settle;
 pub mod snapshot;

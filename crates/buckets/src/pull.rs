@@ -42,6 +42,11 @@ impl Buckets {
     /// comment). The CAR's header must name `root` among its roots, or name none.
     pub fn pull_car_stream(&mut self, input: &mut dyn Read, root: &Cid) -> Result<PulledDag, BucketError> {
         let _pin = self.pin()?;
+        self.store_car_stream(input, root)
+    }
+
+    /// [`Buckets::pull_car_stream`] for a caller that holds the block pin already.
+    pub(crate) fn store_car_stream(&mut self, input: &mut dyn Read, root: &Cid) -> Result<PulledDag, BucketError> {
         let bad = |error| BucketError::BadResponse { root: *root, error };
         let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, input), Limits::default()).map_err(bad)?;
         if !reader.roots().is_empty() && !reader.roots().iter().any(|r| r.hash() == root.hash()) {
@@ -54,7 +59,8 @@ impl Buckets {
             let block = match reader.next_block() {
                 Ok(Some(block)) => block,
                 Ok(None) => break,
-                Err(CarError::Truncated { offset }) => {
+                // A connection lost mid-response is a response cut short, not a bad one.
+                Err(CarError::Truncated { offset } | CarError::Io { offset, .. }) => {
                     cut_off_at = Some(offset);
                     break;
                 }

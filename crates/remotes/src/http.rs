@@ -52,6 +52,8 @@ impl Client {
             .timeout_connect(Some(timeouts.connect))
             .timeout_recv_response(Some(timeouts.answer))
             .timeout_recv_body(Some(timeouts.answer))
+            // Streams ([`Client::get_stream`]) lift the whole-body budget; a stall still ends them.
+            .timeout_per_read(Some(timeouts.answer))
             // A stalled upload is a fault too: no write may wait longer than this.
             .timeout_per_write(Some(timeouts.answer))
             .user_agent(concat!("ipfs-kit/", env!("CARGO_PKG_VERSION")))
@@ -99,17 +101,87 @@ impl Client {
         }
         finish(req.content_type(content_type).send(SendBody::from_reader(body)))
     }
+
+    /// GET whose answer is read as a stream (a CAR): no budget for the whole body, only the
+    /// per-read timeout, so a long download is not cut while a stalled one still ends.
+    pub fn get_stream(&self, path: &str, accept: &str) -> Result<Stream, Fault> {
+        let mut req = self.agent.get(self.url(path));
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        open_stream(req.header("Accept", accept).config().timeout_recv_body(None).build().call())
+    }
+
+    /// POST (empty body) whose answer is read as a stream, as [`Client::get_stream`].
+    pub fn post_for_stream(&self, path: &str) -> Result<Stream, Fault> {
+        let mut req = self.agent.post(self.url(path));
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        open_stream(req.config().timeout_recv_body(None).build().send_empty())
+    }
+
+    /// GET of a body of at most `max` bytes (a block), refused past that without reading on.
+    pub fn get_bytes(&self, path: &str, accept: &str, max: u64) -> Result<Vec<u8>, Fault> {
+        let mut req = self.agent.get(self.url(path));
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        read_bounded(open_stream(req.header("Accept", accept).call())?, max)
+    }
+
+    /// POST (empty body) of an answer of at most `max` bytes, as [`Client::get_bytes`].
+    pub fn post_for_bytes(&self, path: &str, max: u64) -> Result<Vec<u8>, Fault> {
+        let mut req = self.agent.post(self.url(path));
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        read_bounded(open_stream(req.send_empty())?, max)
+    }
+}
+
+/// A successful answer whose body is still to be read.
+pub struct Stream {
+    pub content_type: Option<String>,
+    pub body: Box<dyn Read + Send>,
+}
+
+fn read_bounded(stream: Stream, max: u64) -> Result<Vec<u8>, Fault> {
+    let mut bytes = Vec::new();
+    stream.body.take(max + 1).read_to_end(&mut bytes).map_err(|e| Fault::Reset(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(Fault::Protocol(format!("the answer is over the {max}-byte limit")));
+    }
+    Ok(bytes)
+}
+
+fn open_stream(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Stream, Fault> {
+    let mut response = result.map_err(|e| fault_of(&e))?;
+    let status = response.status().as_u16();
+    if !(200..=299).contains(&status) {
+        // An error answer is small; read (a bounded part of) it for its message.
+        let body = response.body_mut().with_config().limit(1 << 20).read_to_string().unwrap_or_default();
+        return Err(classify(status, &body).expect_err("not a success"));
+    }
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
+    Ok(Stream { content_type, body: Box::new(response.into_body().into_reader()) })
 }
 
 fn finish(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer, Fault> {
     let mut response = result.map_err(|e| fault_of(&e))?;
     let status = response.status().as_u16();
     let body = response.body_mut().with_config().limit(MAX_ANSWER).read_to_string().map_err(|e| fault_of(&e))?;
+    classify(status, &body).map(|()| Answer { status, body })
+}
+
+/// What an HTTP status means here: success, or a transient or permanent fault.
+fn classify(status: u16, body: &str) -> Result<(), Fault> {
     match status {
-        200..=299 => Ok(Answer { status, body }),
-        401 | 403 => Err(Fault::Auth(status, message_of(&body))),
-        408 | 429 | 500..=599 => Err(Fault::Server(status, message_of(&body))),
-        _ => Err(Fault::Refused(status, message_of(&body))),
+        200..=299 => Ok(()),
+        401 | 403 => Err(Fault::Auth(status, message_of(body))),
+        408 | 429 | 500..=599 => Err(Fault::Server(status, message_of(body))),
+        _ => Err(Fault::Refused(status, message_of(body))),
     }
 }
 

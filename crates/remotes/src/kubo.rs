@@ -102,6 +102,28 @@ impl Kubo {
         Ok(Imported { attempts, confirmation })
     }
 
+    /// The DAG under `root` as a CARv1 stream (`dag/export`), read as it arrives. Opening the
+    /// stream is retried; a stream lost midway is the caller's to resume.
+    pub fn dag_export(&self, root: &Cid) -> Result<Box<dyn std::io::Read + Send>, RemoteError> {
+        let path = format!("/api/v0/dag/export?arg={root}&progress=false");
+        let stream = self.retry.run(
+            &format!("{} dag/export {root}", self.name),
+            |_| self.client.post_for_stream(&path),
+            |_, _, _| {},
+        )?;
+        Ok(stream.body)
+    }
+
+    /// One block's bytes (`block/get`), at most `max` of them; unverified.
+    pub fn block_get(&self, cid: &Cid, max: u64) -> Result<Vec<u8>, RemoteError> {
+        let path = format!("/api/v0/block/get?arg={cid}");
+        self.retry.run(
+            &format!("{} block/get {cid}", self.name),
+            |_| self.client.post_for_bytes(&path, max),
+            |_, _, _| {},
+        )
+    }
+
     /// Bytes of the file at `path` (a CID or CID/path), through `cat`.
     pub fn cat(&self, path: &str) -> Result<Vec<u8>, RemoteError> {
         let answer = self.retry.run(

@@ -12,6 +12,7 @@
 pub mod cids;
 pub mod config;
 pub mod error;
+pub mod fetch;
 pub mod gateway;
 pub mod http;
 pub mod kubo;
