@@ -1,0 +1,25 @@
+//! A native Rust client of the Storacha (w3up) upload API: no Node, no JS CLI.
+//!
+//! Layers, each its own module:
+//! - [`value`]: the IPLD data model and canonical DAG-CBOR (via `cbor4ii`);
+//! - [`dagjson`]: the DAG-JSON writer that the UCAN signing form needs;
+//! - [`did`] and [`key`]: `did:key` Ed25519 principals, varsig signatures;
+//! - [`ucan`]: dag-ucan 0.9.1 tokens, signed over their JWT rendering;
+//! - [`receipt`]: ucanto receipts, signed over DAG-CBOR(`ocm`).
+//!
+//! Protocol notes are in `docs/storacha.md`'s source, the shared `PROTOCOL.md`; the tests in
+//! `tests/vectors.rs` check every layer against traffic captured from the JS client.
+
+pub mod dagjson;
+pub mod did;
+pub mod error;
+pub mod key;
+pub mod receipt;
+pub mod ucan;
+pub mod value;
+
+pub use error::Error;
+pub use key::Signer;
+pub use receipt::Receipt;
+pub use ucan::{Capability, Payload, Ucan};
+pub use value::{Block, Value};
