@@ -5,11 +5,15 @@
 //! - [`dagjson`]: the DAG-JSON writer that the UCAN signing form needs;
 //! - [`did`] and [`key`]: `did:key` Ed25519 principals, varsig signatures;
 //! - [`ucan`]: dag-ucan 0.9.1 tokens, signed over their JWT rendering;
-//! - [`receipt`]: ucanto receipts, signed over DAG-CBOR(`ocm`).
+//! - [`receipt`]: ucanto receipts, signed over DAG-CBOR(`ocm`);
+//! - [`blob`]: blob digests, shard CIDs and the derived `http/put` key;
+//! - [`commp`]: the streaming piece commitment (piece CID v2).
 //!
 //! Protocol notes are in `docs/storacha.md`'s source, the shared `PROTOCOL.md`; the tests in
 //! `tests/vectors.rs` check every layer against traffic captured from the JS client.
 
+pub mod blob;
+pub mod commp;
 pub mod dagjson;
 pub mod did;
 pub mod error;
@@ -18,6 +22,8 @@ pub mod receipt;
 pub mod ucan;
 pub mod value;
 
+pub use blob::BlobDigest;
+pub use commp::PieceHasher;
 pub use error::Error;
 pub use key::Signer;
 pub use receipt::Receipt;

@@ -78,3 +78,45 @@ fn the_exported_agent_keys_give_their_dids() {
     let k: serde_json::Value = serde_json::from_slice(&fs::read(data("clideleg-key.json")).unwrap()).unwrap();
     assert_eq!(Signer::parse(k["key"].as_str().unwrap()).unwrap().did(), k["did"]);
 }
+
+fn expected() -> serde_json::Value {
+    serde_json::from_slice(&fs::read(data("inputs/expected.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn piece_cids_shard_cids_and_put_dids_equal_the_js_client_s() {
+    use base64::Engine;
+    use ipfs_kit_storacha::BlobDigest;
+    let all = expected();
+    for name in ["hello", "dir"] {
+        let e = &all[name];
+        let bytes = fs::read(data(&format!("inputs/{}", e["car"].as_str().unwrap()))).unwrap();
+        let blob = BlobDigest::of(&bytes);
+        let mh = base64::engine::general_purpose::STANDARD.decode(e["blobMultihashBase64"].as_str().unwrap()).unwrap();
+        assert_eq!(blob.multihash().to_bytes(), mh, "{name}");
+        assert_eq!(blob.car_cid().to_string(), e["shardCid"], "{name}");
+        assert_eq!(blob.raw_cid().to_string(), e["contentCidRaw"], "{name}");
+        assert_eq!(blob.put_signer().did(), e["httpPutDerivedDid"], "{name}");
+        let mut piece = ipfs_kit_storacha::PieceHasher::new();
+        for chunk in bytes.chunks(1000) {
+            piece.update(chunk);
+        }
+        assert_eq!(piece.finish().to_string(), e["pieceCid"], "{name}");
+        let index = fs::read(data(&format!("inputs/{}", e["index"]["file"].as_str().unwrap()))).unwrap();
+        let index_blob = BlobDigest::of(&index);
+        assert_eq!(index_blob.car_cid().to_string(), e["index"]["cid"], "{name}");
+        assert_eq!(index_blob.put_signer().did(), e["index"]["httpPutDerivedDid"], "{name}");
+    }
+}
+
+/// The `http/put` receipt we issue for hello.car is the very block the JS client sent in
+/// `ucan/conclude` (007): same derived key, same encoding, deterministic Ed25519.
+#[test]
+fn our_http_put_receipt_is_the_js_client_s_block() {
+    let hello = fs::read(data("inputs/hello.car")).unwrap();
+    let blob = ipfs_kit_storacha::BlobDigest::of(&hello);
+    let sent: Vec<_> = blocks("js-client-hello").into_iter().filter(|(f, _)| f.starts_with("007-")).collect();
+    let js = sent.iter().find_map(|(_, b)| Receipt::decode(&b.data).ok().map(|r| (r, b.cid))).unwrap();
+    let ours = blob.put_receipt(js.0.ran);
+    assert_eq!(ours.block().cid, js.1);
+}
