@@ -7,7 +7,10 @@
 //! - [`ucan`]: dag-ucan 0.9.1 tokens, signed over their JWT rendering;
 //! - [`receipt`]: ucanto receipts, signed over DAG-CBOR(`ocm`);
 //! - [`blob`]: blob digests, shard CIDs and the derived `http/put` key;
-//! - [`commp`]: the streaming piece commitment (piece CID v2).
+//! - [`commp`]: the streaming piece commitment (piece CID v2);
+//! - [`delegation`]: proofs in the base64 and CAR forms users export;
+//! - [`message`]: ucanto agent messages as CARs, and finding receipts in them;
+//! - [`invoke`]: the invocations of a shard upload.
 //!
 //! Protocol notes are in `docs/storacha.md`'s source, the shared `PROTOCOL.md`; the tests in
 //! `tests/vectors.rs` check every layer against traffic captured from the JS client.
@@ -15,17 +18,22 @@
 pub mod blob;
 pub mod commp;
 pub mod dagjson;
+pub mod delegation;
 pub mod did;
 pub mod error;
+pub mod invoke;
 pub mod key;
+pub mod message;
 pub mod receipt;
 pub mod ucan;
 pub mod value;
 
 pub use blob::BlobDigest;
 pub use commp::PieceHasher;
+pub use delegation::Proof;
 pub use error::Error;
 pub use key::Signer;
+pub use message::Message;
 pub use receipt::Receipt;
 pub use ucan::{Capability, Payload, Ucan};
 pub use value::{Block, Value};

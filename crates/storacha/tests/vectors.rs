@@ -120,3 +120,104 @@ fn our_http_put_receipt_is_the_js_client_s_block() {
     let ours = blob.put_receipt(js.0.ran);
     assert_eq!(ours.block().cid, js.1);
 }
+
+use ipfs_kit_storacha::{BlobDigest, Message, Proof, invoke, message};
+
+fn agent() -> Signer {
+    Signer::parse(service()["agentKey"].as_str().unwrap()).unwrap()
+}
+
+fn service_did() -> String {
+    service()["serviceDid"].as_str().unwrap().to_owned()
+}
+
+/// The captured request `file` and its (single) invocation.
+fn captured(file: &str) -> (Vec<u8>, Ucan) {
+    let bytes = fs::read(data(&format!("js-client-hello/{file}"))).unwrap();
+    let msg = Message::decode(&bytes).unwrap();
+    let inv = msg.invocation(&msg.execute[0]).unwrap();
+    (bytes, inv)
+}
+
+#[test]
+fn both_proof_forms_give_the_same_delegation() {
+    let car = Proof::parse(&fs::read(data("js-client-hello/000-space-proof.car")).unwrap()).unwrap();
+    // The harness prints the archive as plain base64, without the identity-CID wrapping.
+    let b64 = Proof::parse(service()["spaceProof"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(car.cid, b64.cid);
+    assert_eq!(car.space(), service()["space"].as_str());
+    let cli_car = Proof::parse(&fs::read(data("clideleg-proof.car")).unwrap()).unwrap();
+    let cli_b64 = Proof::parse(&fs::read(data("clideleg-proof.b64")).unwrap()).unwrap();
+    assert_eq!(cli_car.cid, cli_b64.cid);
+    assert_eq!(cli_car.blocks.len(), cli_b64.blocks.len());
+    let key: serde_json::Value = serde_json::from_slice(&fs::read(data("clideleg-key.json")).unwrap()).unwrap();
+    assert_eq!(cli_car.delegation.payload.audience, key["did"]);
+}
+
+#[test]
+fn our_space_blob_add_request_is_the_js_client_s_bytes() {
+    let (bytes, js) = captured("001-space_blob_add-request.car");
+    let proof = Proof::parse(&fs::read(data("js-client-hello/000-space-proof.car")).unwrap()).unwrap();
+    let blob = BlobDigest::of(&fs::read(data("inputs/hello.car")).unwrap());
+    let cap = invoke::space_blob_add(proof.space().unwrap(), &blob);
+    let ours = invoke::invoke(&agent(), &service_did(), cap, vec![proof.cid], js.payload.expiration, vec![]).unwrap();
+    assert_eq!(ours.block().unwrap().cid, js.block().unwrap().cid);
+    assert_eq!(message::encode_request(&[ours.block().unwrap()], &proof.blocks).unwrap(), bytes);
+}
+
+#[test]
+fn our_ucan_conclude_request_is_the_js_client_s_bytes() {
+    let (bytes, js) = captured("007-ucan_conclude-request.car");
+    let blob = BlobDigest::of(&fs::read(data("inputs/hello.car")).unwrap());
+    let msg = Message::decode(&bytes).unwrap();
+    let js_receipt = msg.blocks.iter().find_map(|(_, b)| Receipt::decode(b).ok()).unwrap();
+    let receipt = blob.put_receipt(js_receipt.ran).block();
+    let agent = agent();
+    let cap = invoke::ucan_conclude(agent.did(), receipt.cid);
+    let facts = invoke::ucan_conclude_facts(receipt.cid);
+    let ours = invoke::invoke(&agent, &service_did(), cap, vec![], None, facts).unwrap();
+    assert_eq!(js.payload.expiration, None);
+    assert_eq!(message::encode_request(&[ours.block().unwrap()], &[receipt]).unwrap(), bytes);
+}
+
+#[test]
+fn upload_add_and_filecoin_offer_match_the_js_client_s_invocations() {
+    let e = expected();
+    let proof = Proof::parse(&fs::read(data("js-client-hello/000-space-proof.car")).unwrap()).unwrap();
+    let blob = BlobDigest::of(&fs::read(data("inputs/hello.car")).unwrap());
+    let agent = agent();
+    let (_, js) = captured("017-upload_add-request.car");
+    let root = e["hello"]["root"].as_str().unwrap().parse().unwrap();
+    let cap = invoke::upload_add(proof.space().unwrap(), root, &[blob.car_cid()]);
+    let ours = invoke::invoke(&agent, &service_did(), cap, vec![proof.cid], js.payload.expiration, vec![]).unwrap();
+    assert_eq!(ours.block().unwrap().cid, js.block().unwrap().cid);
+    let (_, js) = captured("015-filecoin_offer-request.car");
+    let piece = e["hello"]["pieceCid"].as_str().unwrap().parse().unwrap();
+    let cap = invoke::filecoin_offer(agent.did(), blob.raw_cid(), piece);
+    let ours =
+        invoke::invoke(&agent, &service_did(), cap, js.payload.proofs.clone(), js.payload.expiration, vec![]).unwrap();
+    assert_eq!(ours.block().unwrap().cid, js.block().unwrap().cid);
+    let (_, js) = captured("016-space_index_add-request.car");
+    let index = e["hello"]["index"]["cid"].as_str().unwrap().parse().unwrap();
+    let cap = invoke::space_index_add(proof.space().unwrap(), index);
+    let ours = invoke::invoke(&agent, &service_did(), cap, vec![proof.cid], js.payload.expiration, vec![]).unwrap();
+    assert_eq!(ours.block().unwrap().cid, js.block().unwrap().cid);
+}
+
+#[test]
+fn the_blob_add_response_yields_the_put_address_and_the_accept_task() {
+    let (_, js) = captured("001-space_blob_add-request.car");
+    let bytes = fs::read(data("js-client-hello/001-space_blob_add-response.car")).unwrap();
+    let msg = Message::decode(&bytes).unwrap();
+    let receipt = msg.receipt(&js.block().unwrap().cid).unwrap();
+    let site = receipt.out.as_ref().unwrap().get("site").unwrap();
+    let accept = site.get("ucan/await").unwrap().as_list().unwrap()[1].as_link().unwrap();
+    let tasks: Vec<_> = receipt.fork.iter().map(|c| msg.invocation(c).unwrap()).collect();
+    let can = |t: &Ucan| t.payload.capabilities[0].can.clone();
+    let allocate = receipt.fork.iter().zip(&tasks).find(|(_, t)| can(t) == "blob/allocate").unwrap().0;
+    assert!(receipt.fork.iter().zip(&tasks).any(|(c, t)| c == accept && can(t) == "blob/accept"));
+    let alloc = msg.find_receipt(allocate).expect("the allocate receipt, through ucan/conclude");
+    let address = alloc.out.as_ref().unwrap().get("address").unwrap();
+    assert!(address.get("url").and_then(Value::as_str).unwrap().contains(".blob"));
+    assert!(address.get("headers").unwrap().get("x-amz-checksum-sha256").is_some());
+}
