@@ -10,6 +10,7 @@
 //! - [`commp`]: the streaming piece commitment (piece CID v2);
 //! - [`delegation`]: proofs in the base64 and CAR forms users export;
 //! - [`message`]: ucanto agent messages as CARs, and finding receipts in them;
+//! - [`index`]: the sharded-DAG index blob;
 //! - [`invoke`]: the invocations of a shard upload.
 //!
 //! Protocol notes are in `docs/storacha.md`'s source, the shared `PROTOCOL.md`; the tests in
@@ -21,6 +22,7 @@ pub mod dagjson;
 pub mod delegation;
 pub mod did;
 pub mod error;
+pub mod index;
 pub mod invoke;
 pub mod key;
 pub mod message;

@@ -221,3 +221,17 @@ fn the_blob_add_response_yields_the_put_address_and_the_accept_task() {
     assert!(address.get("url").and_then(Value::as_str).unwrap().contains(".blob"));
     assert!(address.get("headers").unwrap().get("x-amz-checksum-sha256").is_some());
 }
+
+#[test]
+fn our_index_cars_are_the_js_client_s_bytes() {
+    use ipfs_kit_storacha::index::{ShardSlices, encode_index};
+    let e = expected();
+    for name in ["hello", "dir"] {
+        let car = fs::read(data(&format!("inputs/{name}.car"))).unwrap();
+        let shard = ShardSlices::read(&car[..]).unwrap();
+        assert_eq!(shard.shard, BlobDigest::of(&car));
+        let root = e[name]["root"].as_str().unwrap().parse().unwrap();
+        let ours = encode_index(root, &[shard]).unwrap();
+        assert_eq!(ours, fs::read(data(&format!("inputs/{name}.index.car"))).unwrap(), "{name}");
+    }
+}
