@@ -17,6 +17,7 @@
 //! `tests/vectors.rs` check every layer against traffic captured from the JS client.
 
 pub mod blob;
+pub mod client;
 pub mod commp;
 pub mod dagjson;
 pub mod delegation;
@@ -31,6 +32,7 @@ pub mod ucan;
 pub mod value;
 
 pub use blob::BlobDigest;
+pub use client::{Config, Storacha};
 pub use commp::PieceHasher;
 pub use delegation::Proof;
 pub use error::Error;
