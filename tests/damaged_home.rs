@@ -50,11 +50,15 @@ fn lost_pack_is_found_repaired_and_refilled(damage: impl Fn(&Path), what: &str) 
     let (ok, text) = check_text(&kit, &["check", "--repair"]);
     assert!(!ok, "the files are still lost after the repair: {text}");
     assert!(text.contains("index rows of blocks whose pack lost them"), "{text}");
+    // The version's blocks are no longer all held, and `car_ready` says so (it walks the DAG).
+    let ready = |kit: &Kit| kit.json(&["bucket", "status", "b"])["versions"][0]["car_ready"].clone();
+    assert_eq!(ready(&kit), false, "car_ready after the repair dropped the lost blocks");
     // Re-adding stores the bytes again (the writer no longer dedupes against lost rows).
     kit.ok(&["bucket", "add", "b", s(&src.path().join("many")), "-q"]);
     let (ok, text) = check_text(&kit, &["check", "--read-data"]);
     assert!(ok, "check after re-adding: {text}");
     assert!(text.contains("0 errors"), "{text}");
+    assert_eq!(ready(&kit), true, "car_ready once every block is stored again");
     for i in [0, 7, 199] {
         let body = kit.ok(&["bucket", "cat", "b", &format!("many/f{i:03}.txt")]);
         assert_eq!(body, format!("small file number {i}\n"));

@@ -157,4 +157,6 @@ fn permanent_faults_are_not_retried_and_transient_ones_are() {
     assert!(!kit.path().join("remote_state.jsonl").exists());
     let status = kit.json(&["bucket", "status", "b"]);
     assert_eq!(status["versions"][0]["local_only"], true, "{status}");
+    let v = &status["versions"][0];
+    assert_eq!((v["car_ready"].as_bool(), v["ipfs_ready"].as_bool()), (Some(true), Some(false)), "{status}");
 }

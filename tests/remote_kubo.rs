@@ -71,6 +71,9 @@ fn a_pushed_bucket_reads_back_through_the_node_byte_for_byte() {
     let status = kit.json(&["bucket", "status", "b"]);
     let on = &status["versions"][0]["remotes"][0];
     assert_eq!((on["remote"].as_str(), on["status"].as_str()), (Some("node"), Some("pinned")), "{status}");
+    let v = &status["versions"][0];
+    assert_eq!((v["car_ready"].as_bool(), v["ipfs_ready"].as_bool()), (Some(true), Some(true)), "{status}");
+    assert_eq!(v["storacha_ready"], false, "{status}");
     // The global snapshot (every bucket in one DAG) goes the same way, under its own root.
     let snapshot = kit.ok(&["bucket", "snapshot"]).trim().to_owned();
     let all = kit.json(&["bucket", "push", "--all", "--to", "node"]);

@@ -67,6 +67,12 @@ pub struct PullReport {
 }
 
 impl Buckets {
+    /// Every block of the DAG under `root` is in this home's store, so a CAR of it can be
+    /// written: the check behind `car_ready` (it walks the DAG, reading each non-raw block).
+    pub fn holds_dag(&self, root: &Cid) -> Result<bool, BucketError> {
+        Ok(absent_under(self.store(), root, 1)?.is_empty())
+    }
+
     /// Fetches what the home lacks of the DAG under `root` from `source`, until the DAG is
     /// whole here (see the module comment). Blocks that arrive stay in the store unreferenced
     /// until the caller mounts the root (or `gc` collects them).

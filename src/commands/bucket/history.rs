@@ -12,6 +12,8 @@ use crate::cidfmt::parse_cid;
 use crate::cli::OutputArgs;
 use crate::commands::Context;
 use crate::commands::bucket::manage::bucket_json;
+use crate::commands::bucket::ready::Readiness;
+use crate::commands::bucket::status::{canonical, pushed_by_root};
 
 pub fn snapshot(ctx: &Context, names: &[String], message: Option<&str>, json: bool) -> Result<()> {
     let outcome = ctx.open("ipfs-kit bucket snapshot")?.snapshot(names, message)?;
@@ -34,7 +36,8 @@ pub fn snapshot(ctx: &Context, names: &[String], message: Option<&str>, json: bo
 }
 
 pub fn snapshots(ctx: &Context, bucket: Option<&str>, json: bool) -> Result<()> {
-    let records = ctx.open_existing("ipfs-kit bucket snapshots")?.snapshots()?;
+    let buckets = ctx.open_existing("ipfs-kit bucket snapshots")?;
+    let records = buckets.snapshots()?;
     let mut stdout = std::io::stdout().lock();
     match bucket {
         None if json => writeln!(stdout, "{}", serde_json::to_value(&records)?)?,
@@ -67,20 +70,30 @@ pub fn snapshots(ctx: &Context, bucket: Option<&str>, json: bool) -> Result<()> 
             if with.is_empty() {
                 anyhow::bail!("no snapshot holds bucket {name:?} (see `ipfs-kit bucket snapshots`)");
             }
+            let pushed = pushed_by_root(&buckets)?;
+            let mut ready = Vec::with_capacity(with.len());
+            for (_, b) in &with {
+                let records = pushed.get(&canonical(&b.content_hash)).into_iter().flat_map(|m| m.values());
+                ready.push(Readiness::of(&buckets, &b.content_hash, records)?);
+            }
             if json {
                 let all: Vec<_> = with
                     .iter()
-                    .map(|(r, b)| {
+                    .zip(&ready)
+                    .map(|((r, b), ready)| {
                         let mut v = serde_json::to_value(b).expect("records serialise");
                         v["snapshot_id"] = json!(r.snapshot_id);
                         v["created_at"] = json!(r.created_at);
                         v["global_hash"] = json!(r.global_hash);
+                        // Verified now (see `ready`); the record's own says what held then.
+                        v["car_ready_at_snapshot"] = json!(b.car_ready);
+                        ready.write_into(&mut v);
                         v
                     })
                     .collect();
                 writeln!(stdout, "{}", serde_json::Value::Array(all))?;
             } else {
-                for (r, b) in with {
+                for ((r, b), ready) in with.into_iter().zip(ready) {
                     writeln!(stdout, "{}  {}", r.snapshot_id, r.created_at)?;
                     writeln!(stdout, "  version:        {}", b.version)?;
                     writeln!(stdout, "  content_hash:   {}", b.content_hash)?;
@@ -88,7 +101,9 @@ pub fn snapshots(ctx: &Context, bucket: Option<&str>, json: bool) -> Result<()> 
                     writeln!(stdout, "  files:          {}", b.file_count)?;
                     writeln!(stdout, "  size:           {} bytes", b.total_size_bytes)?;
                     writeln!(stdout, "  parquet_file:   {}", b.parquet_file)?;
-                    writeln!(stdout, "  car_ready:      {}", b.car_ready)?;
+                    writeln!(stdout, "  car_ready:      {}", ready.car_ready)?;
+                    writeln!(stdout, "  ipfs_ready:     {}", ready.ipfs_ready)?;
+                    writeln!(stdout, "  storacha_ready: {}", ready.storacha_ready)?;
                 }
             }
         }

@@ -7,6 +7,7 @@ mod history;
 mod manage;
 mod push;
 mod read;
+mod ready;
 mod status;
 
 use anyhow::Result;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use cid::Cid;
+use ipfs_kit_buckets::Buckets;
 use ipfs_kit_remotes::http::Timeouts;
 use ipfs_kit_remotes::retry::RetryPolicy;
 use ipfs_kit_remotes::state::{PushRecord, StateLog};
@@ -14,10 +15,20 @@ use ipfs_kit_remotes::{RemoteError, Remotes};
 use serde_json::{Value, json};
 
 use crate::commands::Context;
+use crate::commands::bucket::ready::Readiness;
 
 /// The records' key for a root: its canonical string (base32 for CIDv1).
-fn key(root: &str) -> String {
+pub fn canonical(root: &str) -> String {
     root.parse::<Cid>().map(|c| c.to_string()).unwrap_or_else(|_| root.to_owned())
+}
+
+/// The newest record of each remote, by canonical root.
+pub fn pushed_by_root(buckets: &Buckets) -> Result<BTreeMap<String, BTreeMap<String, PushRecord>>> {
+    let mut latest: BTreeMap<String, BTreeMap<String, PushRecord>> = BTreeMap::new();
+    for (root, by_remote) in StateLog::new(buckets.home().root()).latest()? {
+        latest.entry(canonical(&root)).or_default().extend(by_remote);
+    }
+    Ok(latest)
 }
 
 pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Result<()> {
@@ -30,22 +41,26 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
     if refresh {
         refresh_records(ctx, &log, buckets.home().root(), name)?;
     }
-    let mut latest: BTreeMap<String, BTreeMap<String, PushRecord>> = BTreeMap::new();
-    for (root, by_remote) in log.latest()? {
-        latest.entry(key(&root)).or_default().extend(by_remote);
-    }
+    let latest = pushed_by_root(&buckets)?;
     let mut out = Vec::new();
     for name in &names {
         let mut versions = Vec::new();
         for entry in buckets.log(name)? {
             let remotes: Vec<Value> =
-                latest.get(&key(&entry.root)).into_iter().flatten().map(|(_, r)| remote_json(r)).collect();
-            versions.push(json!({
+                latest.get(&canonical(&entry.root)).into_iter().flatten().map(|(_, r)| remote_json(r)).collect();
+            let ready = Readiness::of(
+                &buckets,
+                &entry.root,
+                latest.get(&canonical(&entry.root)).into_iter().flat_map(|m| m.values()),
+            )?;
+            let mut version = json!({
                 "version": entry.version,
                 "snapshot": entry.snapshot.as_ref().map(|s| s.snapshot_id.clone()),
-                "root": key(&entry.root), "files": entry.files, "bytes": entry.bytes,
+                "root": canonical(&entry.root), "files": entry.files, "bytes": entry.bytes,
                 "local_only": remotes.is_empty(), "remotes": remotes,
-            }));
+            });
+            ready.write_into(&mut version);
+            versions.push(version);
         }
         out.push(json!({"bucket": name, "versions": versions}));
     }
@@ -72,7 +87,11 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
                     .collect();
                 parts.join("; ")
             };
-            println!("  v{} {at}\t{}\t{place}", v["version"], s(&v["root"]));
+            let flags: Vec<&str> = ["car_ready", "ipfs_ready", "storacha_ready"]
+                .into_iter()
+                .filter(|f| v[*f].as_bool() == Some(true))
+                .collect();
+            println!("  v{} {at}\t{}\t{place}\t[{}]", v["version"], s(&v["root"]), flags.join(" "));
         }
     }
     Ok(())
