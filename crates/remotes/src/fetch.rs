@@ -11,6 +11,7 @@ use crate::error::RemoteError;
 use crate::gateway::Gateway;
 use crate::http::Timeouts;
 use crate::kubo::Kubo;
+use crate::read_ahead::ReadAhead;
 use crate::retry::RetryPolicy;
 
 pub enum Fetcher {
@@ -44,11 +45,14 @@ impl Fetcher {
         })
     }
 
+    /// The DAG under `root` as a CAR stream, read ahead on a thread of its own (up to 8 MiB),
+    /// so the network keeps flowing while the caller checks and stores what came.
     pub fn car(&self, root: &Cid) -> Result<Box<dyn Read + Send>, RemoteError> {
-        match self {
-            Fetcher::Kubo(k) => k.dag_export(root),
-            Fetcher::Gateway(g) => g.car(root),
-        }
+        let stream = match self {
+            Fetcher::Kubo(k) => k.dag_export(root)?,
+            Fetcher::Gateway(g) => g.car(root)?,
+        };
+        Ok(Box::new(ReadAhead::new(stream, 1 << 20, 8)))
     }
 
     pub fn block(&self, cid: &Cid, max: u64) -> Result<Vec<u8>, RemoteError> {

@@ -93,11 +93,21 @@ impl Client {
         }
     }
 
-    /// POST streaming `body` (chunked: its length is not needed up front).
-    pub fn post_stream(&self, path: &str, content_type: &str, body: &mut dyn Read) -> Result<Answer, Fault> {
+    /// POST streaming `body`: with a Content-Length when `len` is known, else chunked.
+    pub fn post_stream(
+        &self,
+        path: &str,
+        content_type: &str,
+        len: Option<u64>,
+        body: &mut dyn Read,
+    ) -> Result<Answer, Fault> {
         let mut req = self.agent.post(self.url(path));
         for (k, v) in &self.headers {
             req = req.header(k, v);
+        }
+        if let Some(len) = len {
+            // ureq then sends a sized body (not chunked), and fails if the reader disagrees.
+            req = req.header("Content-Length", len);
         }
         finish(req.content_type(content_type).send(SendBody::from_reader(body)))
     }

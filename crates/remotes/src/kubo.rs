@@ -60,9 +60,11 @@ impl Kubo {
 
     /// Streams the CAR that `produce` writes to `dag/import` (roots pinned), then confirms the
     /// root with `pin/ls`. Each try streams the CAR afresh; `on_retry` hears of transient faults.
+    /// With `car_len` (the plan's size), the upload carries a `Content-Length` instead of being chunked.
     pub fn import_car(
         &self,
         root: &Cid,
+        car_len: Option<u64>,
         produce: &Producer<'_>,
         mut on_retry: impl FnMut(u32, &Fault, std::time::Duration),
     ) -> Result<Imported, RemoteError> {
@@ -73,10 +75,11 @@ impl Kubo {
             &what,
             |attempt| {
                 attempts = attempt;
-                let streamed = multipart::stream("push.car", "application/vnd.ipld.car", produce, |ct, body| {
-                    self.client.post_stream("/api/v0/dag/import?pin-roots=true", ct, body)
-                })
-                .map_err(|e| Fault::Protocol(format!("cannot make a pipe: {e}")))?;
+                let streamed =
+                    multipart::stream("push.car", "application/vnd.ipld.car", car_len, produce, |ct, len, body| {
+                        self.client.post_stream("/api/v0/dag/import?pin-roots=true", ct, len, body)
+                    })
+                    .map_err(|e| Fault::Protocol(format!("cannot make a pipe: {e}")))?;
                 match (streamed.consumed, streamed.produced) {
                     (Ok(answer), Ok(())) => Ok(answer),
                     // The store failed, not the remote: the upload was cut off on purpose.

@@ -18,6 +18,7 @@ pub mod http;
 pub mod kubo;
 pub mod multipart;
 pub mod pinning;
+pub mod read_ahead;
 pub mod remote;
 pub mod retry;
 pub mod state;

@@ -20,12 +20,17 @@ pub struct Streamed<T> {
 }
 
 /// Runs `produce` on a thread writing into a pipe, and `consume` on this one reading the
-/// multipart body built around it (content type and body reader).
+/// multipart body built around it (content type, the body's length, and the body reader).
+///
+/// With `part_len`, the part's length is known beforehand (a CAR plan knows its size), so the
+/// body's whole length is too and the upload goes with a `Content-Length` rather than chunked:
+/// what `curl -F file=@…` sends. A producer that then writes more or fewer bytes fails the body.
 pub fn stream<T>(
     filename: &str,
     part_type: &str,
+    part_len: Option<u64>,
     produce: &Producer<'_>,
-    consume: impl FnOnce(&str, &mut dyn Read) -> T,
+    consume: impl FnOnce(&str, Option<u64>, &mut dyn Read) -> T,
 ) -> io::Result<Streamed<T>> {
     let boundary = boundary();
     let head = format!(
@@ -34,6 +39,7 @@ pub fn stream<T>(
     );
     let tail = format!("\r\n--{boundary}--\r\n");
     let content_type = format!("multipart/form-data; boundary={boundary}");
+    let body_len = part_len.map(|n| head.len() as u64 + n + tail.len() as u64);
     let (reader, writer) = io::pipe()?;
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::scope(|s| {
@@ -47,10 +53,12 @@ pub fn stream<T>(
         let mut body = Body {
             head: Cursor::new(head.into_bytes()),
             pipe: Some(reader),
+            part_len,
+            piped: 0,
             verdict: rx,
             tail: Cursor::new(tail.into_bytes()),
         };
-        let consumed = consume(&content_type, &mut body);
+        let consumed = consume(&content_type, body_len, &mut body);
         // Drops the pipe's reading end, so a producer still writing stops (EPIPE).
         drop(body);
         let produced = producer.join().unwrap_or_else(|_| Err("the CAR writer panicked".into()));
@@ -61,6 +69,8 @@ pub fn stream<T>(
 struct Body {
     head: Cursor<Vec<u8>>,
     pipe: Option<io::PipeReader>,
+    part_len: Option<u64>,
+    piped: u64,
     verdict: mpsc::Receiver<Result<(), String>>,
     tail: Cursor<Vec<u8>>,
 }
@@ -73,10 +83,23 @@ impl Read for Body {
         }
         if let Some(pipe) = &mut self.pipe {
             let n = pipe.read(buf)?;
+            self.piped += n as u64;
+            if self.part_len.is_some_and(|len| self.piped > len) {
+                return Err(io::Error::other(format!(
+                    "the CAR stream is over its planned {} bytes",
+                    self.piped - n as u64
+                )));
+            }
             if n > 0 {
                 return Ok(n);
             }
             self.pipe = None;
+            if let Some(len) = self.part_len.filter(|&len| len != self.piped) {
+                return Err(io::Error::other(format!(
+                    "the CAR stream ended at {} bytes, not the planned {len}",
+                    self.piped
+                )));
+            }
             match self.verdict.recv() {
                 Ok(Ok(())) => {}
                 Ok(Err(why)) => return Err(io::Error::other(format!("the CAR stream failed: {why}"))),
@@ -100,31 +123,46 @@ fn boundary() -> String {
 mod tests {
     use super::*;
 
+    fn read_all(
+        part_len: Option<u64>,
+        produce: &Producer<'_>,
+    ) -> Streamed<(String, Option<u64>, Result<String, String>)> {
+        stream("x.car", "application/vnd.ipld.car", part_len, produce, |ct, len, r| {
+            let mut out = String::new();
+            let read = r.read_to_string(&mut out).map(|_| out).map_err(|e| e.to_string());
+            (ct.to_owned(), len, read)
+        })
+        .unwrap()
+    }
+
     #[test]
     fn the_body_wraps_the_part_and_a_failing_producer_cuts_it_off() {
         let good: &Producer<'_> = &|w| w.write_all(b"CARBYTES").map_err(|e| e.to_string());
-        let s = stream("x.car", "application/vnd.ipld.car", good, |ct, r| {
-            let mut out = String::new();
-            r.read_to_string(&mut out).unwrap();
-            (ct.to_owned(), out)
-        })
-        .unwrap();
-        let (ct, body) = s.consumed;
-        let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
-        assert!(body.starts_with(&format!("--{boundary}\r\n")));
-        assert!(body.contains("\r\n\r\nCARBYTES\r\n"));
-        assert!(body.ends_with(&format!("--{boundary}--\r\n")));
-        assert!(s.produced.is_ok());
+        for part_len in [None, Some(8)] {
+            let s = read_all(part_len, good);
+            let (ct, len, body) = s.consumed;
+            let body = body.unwrap();
+            let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
+            assert!(body.starts_with(&format!("--{boundary}\r\n")));
+            assert!(body.contains("\r\n\r\nCARBYTES\r\n"));
+            assert!(body.ends_with(&format!("--{boundary}--\r\n")));
+            assert_eq!(len, part_len.map(|_| body.len() as u64), "the declared length is the body's");
+            assert!(s.produced.is_ok());
+        }
 
         let bad: &Producer<'_> = &|w| {
             w.write_all(b"PART").map_err(|e| e.to_string())?;
             Err("block missing".into())
         };
-        let s = stream("x.car", "application/vnd.ipld.car", bad, |_, r| {
-            let mut out = Vec::new();
-            r.read_to_end(&mut out).map_err(|e| e.to_string())
-        })
-        .unwrap();
-        assert!(s.consumed.unwrap_err().contains("block missing"));
+        assert!(read_all(None, bad).consumed.2.unwrap_err().contains("block missing"));
+    }
+
+    #[test]
+    fn a_part_longer_or_shorter_than_declared_fails_the_body() {
+        let good: &Producer<'_> = &|w| w.write_all(b"CARBYTES").map_err(|e| e.to_string());
+        let short = read_all(Some(9), good).consumed.2.unwrap_err();
+        assert!(short.contains("ended at 8 bytes, not the planned 9"), "{short}");
+        let long = read_all(Some(7), good).consumed.2.unwrap_err();
+        assert!(long.contains("over its planned 7 bytes") || long.contains("over its planned"), "{long}");
     }
 }

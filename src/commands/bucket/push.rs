@@ -124,7 +124,8 @@ fn push_kubo(ctx: &Context, buckets: &Buckets, args: &PushArgs, kubo: &Kubo, sub
     };
     let chatty = !ctx.quiet && std::io::stderr().is_terminal();
     let ticker = ctx.ticker("pushing", Some(plan.block_bytes), store.meter());
-    let imported = kubo.import_car(&plan.root, &produce, |attempt, fault, wait| {
+    let car_len = (plan.shards.len() == 1).then(|| plan.total_bytes());
+    let imported = kubo.import_car(&plan.root, car_len, &produce, |attempt, fault, wait| {
         if chatty {
             eprintln!(
                 "\ripfs-kit: push to {}: {fault}; trying again in {:.1}s (attempt {} of {})\x1b[K",
