@@ -126,6 +126,8 @@ def main():
     gen_big(big, args.gib)
     home, pulled, car = (os.path.join(work, n) for n in ("home", "pulled-home", "bucket.car"))
     shutil.rmtree(home, ignore_errors=True)
+    if os.path.exists(car):
+        os.remove(car)
 
     def kit(h, *a):
         return subprocess.run([OURS, "--home", h, *a], check=True, capture_output=True, text=True).stdout

@@ -7,8 +7,10 @@
 use std::io::{self, Read};
 
 /// Initial capacity cap for section buffers: a claimed length only reserves memory as the bytes
-/// actually arrive, so a lying prefix on a short input costs at most this much.
-const MAX_PREALLOC: u64 = 1 << 20;
+/// actually arrive, so a lying prefix on a short input costs at most this much. It is a 1 MiB
+/// block plus room for its CID, so the common section (a full 1 MiB leaf) fits the first
+/// allocation instead of growing it to 2 MiB with a copy of the first MiB.
+const MAX_PREALLOC: u64 = (1 << 20) + 256;
 
 pub(crate) struct Source<R> {
     inner: R,
