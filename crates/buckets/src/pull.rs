@@ -12,7 +12,7 @@
 use std::io::{BufReader, Read};
 
 use cid::Cid;
-use ipfs_kit_car::{CarError, CarReader, Limits};
+use ipfs_kit_car::{Block, CarError, CarReader, Limits};
 use ipfs_kit_unixfs::BlockSink;
 
 use crate::buckets::Buckets;
@@ -46,31 +46,57 @@ impl Buckets {
     }
 
     /// [`Buckets::pull_car_stream`] for a caller that holds the block pin already.
+    ///
+    /// Blocks are hashed a batch at a time (about [`HASH_BATCH_BYTES`]) on every core, then
+    /// admitted and stored in CAR order, so the first bad block in the response is the one
+    /// named, as if they were checked one by one.
     pub(crate) fn store_car_stream(&mut self, input: &mut dyn Read, root: &Cid) -> Result<PulledDag, BucketError> {
         let bad = |error| BucketError::BadResponse { root: *root, error };
-        let mut reader = CarReader::new(BufReader::with_capacity(1 << 20, input), Limits::default()).map_err(bad)?;
+        let reader = CarReader::new(BufReader::with_capacity(1 << 20, input), Limits::default()).map_err(bad)?;
+        let mut reader = reader.defer_hash_check(true);
         if !reader.roots().is_empty() && !reader.roots().iter().any(|r| r.hash() == root.hash()) {
             return Err(BucketError::WrongRoots { root: *root, roots: reader.roots().to_vec() });
         }
         let mut filter = DagFilter::new(*root, MAX_PULL_BLOCKS);
         let mut writer = self.store().writer();
         let (mut bytes, mut cut_off_at) = (0u64, None);
+        let mut batch: Vec<Block> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut store = |batch: &mut Vec<Block>| -> Result<(), BucketError> {
+            verify_all(batch).map_err(bad)?;
+            for block in batch.drain(..) {
+                if filter.admit(&block.cid, &block.data, block.offset)? == Admission::New {
+                    writer.put(&block.cid, &block.data).map_err(BucketError::Sink)?;
+                    bytes += block.data.len() as u64;
+                }
+            }
+            Ok(())
+        };
         loop {
-            let block = match reader.next_block() {
-                Ok(Some(block)) => block,
+            match reader.next_block() {
+                Ok(Some(block)) => {
+                    batch_bytes += block.data.len();
+                    batch.push(block);
+                    if batch_bytes >= HASH_BATCH_BYTES {
+                        store(&mut batch)?;
+                        batch_bytes = 0;
+                    }
+                }
                 Ok(None) => break,
                 // A connection lost mid-response is a response cut short, not a bad one.
                 Err(CarError::Truncated { offset } | CarError::Io { offset, .. }) => {
                     cut_off_at = Some(offset);
                     break;
                 }
-                Err(error) => return Err(bad(error)),
-            };
-            if filter.admit(&block.cid, &block.data, block.offset)? == Admission::New {
-                writer.put(&block.cid, &block.data).map_err(BucketError::Sink)?;
-                bytes += block.data.len() as u64;
+                Err(error) => {
+                    // A bad block before the damage is the first fault in the response.
+                    store(&mut batch)?;
+                    return Err(bad(error));
+                }
             }
         }
+        store(&mut batch)?;
+        drop(store);
         let stats = writer.commit()?;
         Ok(PulledDag {
             root: *root,
@@ -81,6 +107,28 @@ impl Buckets {
             cut_off_at,
         })
     }
+}
+
+/// How many bytes of blocks are hashed together, spread over the cores.
+pub const HASH_BATCH_BYTES: usize = 8 << 20;
+
+/// Checks every block of `batch` against its CID, on up to four threads; the error is the
+/// first bad block's in CAR order.
+fn verify_all(batch: &[Block]) -> Result<(), CarError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(batch.len());
+    if threads <= 1 {
+        return batch.iter().try_for_each(Block::verify);
+    }
+    let per = batch.len().div_ceil(threads);
+    let results: Vec<Result<(), CarError>> = std::thread::scope(|s| {
+        let mut parts = batch.chunks(per);
+        let first = parts.next().expect("batch is not empty");
+        let others: Vec<_> = parts.map(|part| s.spawn(move || part.iter().try_for_each(Block::verify))).collect();
+        let mut results = vec![first.iter().try_for_each(Block::verify)];
+        results.extend(others.into_iter().map(|h| h.join().expect("a hashing thread panicked")));
+        results
+    });
+    results.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -153,6 +201,27 @@ mod tests {
         let mut reader = CarReader::new(&car[..], Limits::default()).unwrap();
         let first = reader.next_block().unwrap().unwrap();
         assert!(!home.store().has(&first.cid).unwrap(), "nothing from the bad response is stored");
+    }
+
+    #[test]
+    fn of_two_bad_blocks_hashed_in_one_batch_the_first_in_the_car_is_named() {
+        let (_src, root, mut car) = source(6);
+        let mut reader = CarReader::new(&car[..], Limits::default()).unwrap();
+        let blocks: Vec<Block> = std::iter::from_fn(|| reader.next_block().unwrap()).collect();
+        assert!(blocks.len() >= 4, "enough blocks to tell first from last");
+        // The last byte of the second block's data, and the CAR's last byte (the last block's).
+        let second_end = blocks[2].offset as usize - 1;
+        car[second_end] ^= 1;
+        let last = car.len() - 1;
+        car[last] ^= 1;
+        let (_dst, mut home) = empty_home();
+        let err = home.pull_car_stream(&mut &car[..], &root).unwrap_err();
+        let named = match err {
+            BucketError::BadResponse { error: CarError::HashMismatch { cid, .. }, .. } => cid,
+            other => panic!("expected a hash mismatch, got {other}"),
+        };
+        assert_eq!(named, blocks[1].cid, "the first bad block in CAR order is the one named");
+        assert_eq!(stored(&home, &car[..blocks[1].offset as usize]), 0, "nothing stored");
     }
 
     #[test]

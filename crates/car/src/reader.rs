@@ -53,6 +53,17 @@ pub struct Block {
     pub offset: u64,
 }
 
+impl Block {
+    /// Checks the bytes against the CID's multihash: what the reader does for every block,
+    /// unless told to leave it to the caller ([`CarReader::defer_hash_check`]).
+    pub fn verify(&self) -> Result<(), CarError> {
+        hash::verify(&self.cid, &self.data).map_err(|m| match m {
+            Mismatch::Digest => CarError::HashMismatch { offset: self.offset, cid: self.cid },
+            Mismatch::Unsupported { code, size } => CarError::UnsupportedHash { offset: self.offset, code, size },
+        })
+    }
+}
+
 /// Reads a CAR's header on construction, then yields verified blocks one by one.
 ///
 /// Wrap files and sockets in a `BufReader`: varints are read a byte at a time.
@@ -64,6 +75,8 @@ pub struct CarReader<R> {
     done: bool,
     /// Whether a zero-length section ends the CAR (see [`CarReader::zero_length_as_eof`]).
     zero_as_eof: bool,
+    /// Whether blocks come back unhashed (see [`CarReader::defer_hash_check`]).
+    defer_hash: bool,
 }
 
 impl<R: Read> CarReader<R> {
@@ -93,7 +106,7 @@ impl<R: Read> CarReader<R> {
                 }
             }
         };
-        Ok(Self { src, limits, roots, v2, done: false, zero_as_eof: false })
+        Ok(Self { src, limits, roots, v2, done: false, zero_as_eof: false, defer_hash: false })
     }
 
     /// Takes a zero-length section as the end of the CAR, as go-car's `ZeroLengthSectionAsEOF`
@@ -101,6 +114,15 @@ impl<R: Read> CarReader<R> {
     /// because a zero where a section belongs is otherwise damage ([`CarError::EmptySection`]).
     pub fn zero_length_as_eof(mut self, yes: bool) -> Self {
         self.zero_as_eof = yes;
+        self
+    }
+
+    /// Leaves each block's hash check to the caller, who must call [`Block::verify`] on every
+    /// block before trusting it: a caller can then hash several blocks on several cores while
+    /// this reader parses the next ones. Everything else (lengths, limits, canonical CIDs) is
+    /// still checked here.
+    pub fn defer_hash_check(mut self, yes: bool) -> Self {
+        self.defer_hash = yes;
         self
     }
 
@@ -164,11 +186,11 @@ impl<R: Read> CarReader<R> {
             return Err(CarError::NonCanonicalCid { offset });
         }
         data.drain(..cid_len);
-        hash::verify(&cid, &data).map_err(|m| match m {
-            Mismatch::Digest => CarError::HashMismatch { offset, cid },
-            Mismatch::Unsupported { code, size } => CarError::UnsupportedHash { offset, code, size },
-        })?;
-        Ok(Some(Block { cid, data, offset }))
+        let block = Block { cid, data, offset };
+        if !self.defer_hash {
+            block.verify()?;
+        }
+        Ok(Some(block))
     }
 
     /// Reads the CARv2 index, skipping (unverified) whatever blocks were not read yet.
