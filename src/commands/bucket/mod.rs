@@ -6,6 +6,7 @@ mod edit;
 mod history;
 mod manage;
 mod push;
+mod push_storacha;
 mod read;
 mod status;
 
@@ -49,6 +50,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
             since,
             shard_size,
             v2,
+            storacha,
             verify,
             car_cid,
             force,
@@ -59,6 +61,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
                 since: since.as_deref(),
                 shard_size,
                 v2,
+                storacha,
                 verify,
                 car_cid,
             };
