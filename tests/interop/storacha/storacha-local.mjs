@@ -11,8 +11,9 @@
 //   --exit-with-stdin ends the service when its stdin closes, so a test that dies takes it along.
 // When the file is written, one line `storacha-local ready <url>` goes to stdout.
 //
-// Caveat: an internal delegation of the test context expires 30 s after start; start a fresh
-// service for each test.
+// The test context's internal `assert/*` delegations, which expire 30 s after start, are
+// replaced with ones that do not expire (see below); a fresh service per test still keeps
+// tests apart.
 import http from 'node:http'
 import fs from 'node:fs'
 import * as Test from '@storacha/upload-api/test'
@@ -23,6 +24,7 @@ import { identity } from 'multiformats/hashes/identity'
 import { base64 } from 'multiformats/bases/base64'
 import { ed25519 } from '@ucanto/principal'
 import * as Delegation from '@ucanto/core/delegation'
+import * as AssertCaps from '@storacha/capabilities/assert'
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name)
@@ -44,6 +46,17 @@ const loopbackHttp = {
 }
 const context = await Test.Context.createContext({ http: loopbackHttp, requirePaymentPlan: false })
 const server = context.connection.channel
+// The test context's indexing and claims clients get `assert/*` delegations with ucanto's
+// default 30 s lifetime, so an upload finishing later than that fails `space/index/add`.
+// Delegate again without expiry (the audience there is the service's signer).
+for (const svc of [context.indexingService, context.claimsService]) {
+  const ic = svc?.invocationConfig
+  if (ic?.audience?.sign) {
+    ic.proofs = [
+      await AssertCaps.assert.delegate({ issuer: ic.audience, with: ic.audience.did(), audience: ic.issuer, expiration: Infinity }),
+    ]
+  }
+}
 const agent = await ed25519.generate()
 const reg = await Test.registerSpace(agent, context)
 const spaceDid = reg.spaceDid
@@ -106,6 +119,10 @@ const httpServer = http.createServer(async (req, res) => {
   }
 })
 
+// Clients keep connections open across slow local work (the JS client computes commP for a
+// minute on 1 GiB): a short keep-alive makes the server close a socket as the client reuses it.
+httpServer.keepAliveTimeout = 120_000
+httpServer.headersTimeout = 125_000
 httpServer.listen(PORT, '127.0.0.1', async () => {
   const base = `http://127.0.0.1:${httpServer.address().port}`
   const proof = await base64Proof(full)
