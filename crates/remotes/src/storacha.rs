@@ -95,6 +95,8 @@ pub fn client(endpoint: &Endpoint<'_>, key: &str, proof: &str) -> Result<Storach
 /// A client error in the remotes' terms: transient faults stay retryable, and an error
 /// receipt (unauthorized, no space left) is a permanent refusal naming its cause.
 pub fn remote_error(what: &str, e: ipfs_kit_storacha::Error) -> RemoteError {
+    // An error receipt names its ability already ("upload/add failed: Unauthorized: …").
+    let what = if matches!(e, ipfs_kit_storacha::Error::Failed { .. }) { "storacha" } else { what };
     RemoteError::Storacha { what: what.to_owned(), transient: e.is_transient(), source: e }
 }
 

@@ -55,6 +55,10 @@ impl Default for Config {
 /// Shareable between threads (`&Storacha` is `Sync`), so shards can be stored in parallel.
 pub struct Storacha {
     pub(crate) http: ureq::Agent,
+    /// For PUTs to storage nodes: a new connection each time. The reference storage node
+    /// closes every connection after its answer, and a PUT tried first on such a pooled
+    /// connection was seen sent twice; a body streamed from a reader must go out once.
+    pub(crate) put_http: ureq::Agent,
     pub(crate) config: Config,
     pub(crate) signer: Signer,
     pub(crate) proof: Proof,
@@ -71,7 +75,14 @@ impl Storacha {
             .timeout_global(Some(Duration::from_secs(600)))
             .build()
             .into();
-        Storacha { http, config, signer, proof }
+        let put_http = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(3600)))
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build()
+            .into();
+        Storacha { http, put_http, config, signer, proof }
     }
 
     /// The space the proof delegates.

@@ -102,7 +102,7 @@ impl Storacha {
     /// PUTs the bytes, streamed, with exactly the allocated headers and the known length.
     fn put(&self, address: &Value, blob: &BlobDigest, source: &dyn BlobSource) -> Result<(), Error> {
         let url = address.get("url").and_then(Value::as_str).ok_or_else(|| Error::malformed("address", "no url"))?;
-        let mut req = self.http.put(url).header("content-length", blob.size.to_string());
+        let mut req = self.put_http.put(url).header("content-length", blob.size.to_string());
         for (k, v) in address.get("headers").and_then(Value::as_map).into_iter().flatten() {
             req = req.header(k, v.as_str().unwrap_or_default());
         }
