@@ -98,7 +98,7 @@ fn a_pushed_bucket_is_listed_with_our_shards_by_us_and_by_the_storacha_cli() {
     // Again: the same shards and the upload stands. (How many shards go out again is the
     // service's call: the test context's storage nodes sometimes allocate anew after parallel
     // uploads; `a_push_after_an_interruption_…` checks that a stored shard is not re-sent.)
-    let again = kit.json(&["bucket", "push", "b", "--to", "space", "--shard-size", "1500000"]);
+    let again = kit.json(&["bucket", "push", "b", "--to", "space", "--shard-size", "1500000", "--verify"]);
     assert_eq!(again["status"].as_str(), Some("uploaded"), "{again}");
     assert_eq!(strings(&again["shards"]), shards);
     assert_eq!(records(&kit).len(), 2);

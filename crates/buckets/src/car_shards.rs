@@ -85,7 +85,8 @@ impl CarPlan {
         let shard = self.shards[k];
         let mut header = Vec::new();
         CarWriter::new(&mut header, self.roots(k)).expect("a header writes to memory");
-        ShardReader { store, blocks: &self.blocks[shard.first..shard.first + shard.count], next: 0, buf: header, at: 0 }
+        let blocks = &self.blocks[shard.first..shard.first + shard.count];
+        ShardReader { store, blocks, next: 0, buf: header, at: 0, verify: false }
     }
 }
 
@@ -97,9 +98,16 @@ pub struct ShardReader<'a> {
     next: usize,
     buf: Vec<u8>,
     at: usize,
+    verify: bool,
 }
 
 impl ShardReader<'_> {
+    /// Also checks each block against its CID as it is read (`push --verify`).
+    pub fn verifying(mut self, on: bool) -> Self {
+        self.verify = on;
+        self
+    }
+
     /// Loads the next block's section into `buf`; false at the end.
     fn refill(&mut self) -> Result<bool, BucketError> {
         let Some(b) = self.blocks.get(self.next) else { return Ok(false) };
@@ -107,6 +115,15 @@ impl ShardReader<'_> {
         let data = self.store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
         if data.len() as u64 != b.len {
             return Err(BucketError::WrongTsize { cid: b.cid, actual: data.len() as u64, planned: b.len });
+        }
+        if self.verify {
+            match ipfs_kit_ipld::verify(&b.cid, &data) {
+                Ok(()) => {}
+                Err(ipfs_kit_ipld::Mismatch::Digest) => return Err(ReadError::HashMismatch { cid: b.cid }.into()),
+                Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => {
+                    return Err(ReadError::UnsupportedHash { cid: b.cid, code }.into());
+                }
+            }
         }
         self.buf.clear();
         self.at = 0;

@@ -107,7 +107,13 @@ pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
         RemoteSpec::Storacha { service_url, service_did, receipts_url, key, proof, .. } => {
             let endpoint =
                 Endpoint { service_url: &service_url, service_did: &service_did, receipts_url: &receipts_url };
-            let target = push_storacha::Target { endpoint, key: &key, proof: &proof, attempts: args.retries };
+            let target = push_storacha::Target {
+                endpoint,
+                key: &key,
+                proof: &proof,
+                attempts: args.retries,
+                verify: args.verify,
+            };
             let options = ExportOptions {
                 snapshot: args.snapshot.as_deref(),
                 since: args.since.as_deref(),

@@ -69,6 +69,8 @@ pub struct Target<'a> {
     pub key: &'a str,
     pub proof: &'a str,
     pub attempts: u32,
+    /// Check every block against its CID on the hashing pass (`--verify`).
+    pub verify: bool,
 }
 
 /// Stores every shard of `plan`, the index, and the upload (see the module notes).
@@ -84,7 +86,7 @@ pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<P
             storacha::ABILITIES.join(" -c ")
         );
     }
-    let done = store_shards(plan, store, &client, target.attempts)?;
+    let done = store_shards(plan, store, &client, target)?;
     let slices: Vec<ShardSlices> = (0..plan.shards.len())
         .map(|k| ShardSlices {
             shard: done[k].blob,
@@ -111,7 +113,7 @@ pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<P
 }
 
 /// Stores the shards, [`PARALLEL`] at a time; the first permanent failure stops the others.
-fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, attempts: u32) -> Result<Vec<Done>> {
+fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, target: &Target<'_>) -> Result<Vec<Done>> {
     let n = plan.shards.len();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -125,7 +127,7 @@ fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, attempts:
                     if k >= n {
                         return;
                     }
-                    match store_shard(plan, store, client, k, attempts) {
+                    match store_shard(plan, store, client, k, target) {
                         Ok(d) => results.lock().expect("not poisoned")[k] = Some(d),
                         Err(e) => {
                             stop.store(true, Ordering::Relaxed);
@@ -143,9 +145,10 @@ fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, attempts:
 }
 
 /// Hashes shard `k` (digest and piece CID in one pass), stores it and offers it to Filecoin.
-fn store_shard(plan: &CarPlan, store: &BlockStore, client: &Storacha, k: usize, attempts: u32) -> Result<Done> {
+fn store_shard(plan: &CarPlan, store: &BlockStore, client: &Storacha, k: usize, target: &Target<'_>) -> Result<Done> {
+    let attempts = target.attempts;
     let source = ShardSource { plan, store, k };
-    let (blob, piece) = digest(&source)?;
+    let (blob, piece) = digest(plan.shard_reader(store, k).verifying(target.verify))?;
     if blob.size != plan.shards[k].bytes {
         bail!("shard {k}: read {} bytes, planned {}", blob.size, plan.shards[k].bytes);
     }
@@ -154,9 +157,8 @@ fn store_shard(plan: &CarPlan, store: &BlockStore, client: &Storacha, k: usize, 
     Ok(Done { blob, piece, sent: stored.sent })
 }
 
-/// The blob digest and the piece CID of what `source` reads.
-fn digest(source: &dyn BlobSource) -> Result<(BlobDigest, Cid)> {
-    let mut reader = source.open()?;
+/// The blob digest and the piece CID of what `reader` reads.
+fn digest(mut reader: impl Read) -> Result<(BlobDigest, Cid)> {
     let (mut sha, mut piece, mut size) = (Sha256::new(), PieceHasher::new(), 0u64);
     let mut buf = vec![0; 1 << 20];
     loop {
