@@ -277,3 +277,44 @@ fn a_delegation_made_by_the_storacha_cli_works_as_a_car_file_and_as_base64() {
     let ours = listed.as_array().unwrap().iter().find(|u| u["root"] == root.as_str()).expect("listed");
     assert_eq!(ours["shards"], out["shards"]);
 }
+
+#[test]
+fn an_expired_proof_is_refused_in_one_line_before_anything_is_sent() {
+    if !storacha::available() {
+        return;
+    }
+    let svc = Service::start();
+    let kit = Kit::new();
+    add_tree(&kit, "b", 7);
+    let ours = ipfs_kit_storacha::Signer::from_seed([11; 32]);
+    assert!(svc.cli(&["space", "add", svc.get("proof")]).status.success());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let proof = |expiration: u64| {
+        let exp = expiration.to_string();
+        let mut args = vec!["delegation", "create", ours.did(), "--base64", "-e", &exp];
+        for ability in ["space/blob/add", "space/index/add", "filecoin/offer", "upload/add", "upload/list"] {
+            args.extend(["-c", ability]);
+        }
+        let out = svc.cli(&args);
+        assert!(out.status.success(), "delegation create: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let add = |name: &str, proof: &str| {
+        let mut args = svc.remote_add_args(name, proof);
+        args[5] = ours.to_multibase();
+        args
+    };
+    // Expired already: refused when added.
+    let old = add("old", &proof(now - 60));
+    kit.fails(&old.iter().map(String::as_str).collect::<Vec<_>>(), "the proof expired");
+    // Expires after it was added: the push refuses it before any shard goes out.
+    // (Node takes a few seconds to start the CLI, so the margin is wide.)
+    let exp = now + 12;
+    let soon = add("soon", &proof(exp));
+    kit.ok(&soon.iter().map(String::as_str).collect::<Vec<_>>());
+    let left =
+        (exp + 1).saturating_sub(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    std::thread::sleep(std::time::Duration::from_secs(left));
+    kit.fails(&["bucket", "push", "b", "--to", "soon"], "the proof expired");
+    assert!(records(&kit).is_empty());
+}

@@ -48,6 +48,7 @@ pub fn check_credentials(key: &str, proof: &str) -> Result<(Signer, Proof, Strin
             signer.did()
         )));
     }
+    expiry(proof.delegation.payload.expiration)?;
     let space = proof
         .space()
         .ok_or_else(|| RemoteError::Invalid("--proof: the delegation grants no capability".into()))?
@@ -70,6 +71,19 @@ pub fn missing_abilities(client: &Storacha) -> Vec<&'static str> {
         })
     };
     ["space/blob/add", "space/index/add", "upload/add"].into_iter().filter(|a| !grants(a)).collect()
+}
+
+/// An expired proof, told before anything is sent: the service would refuse every call with
+/// a long capability dump, after the shards had been hashed.
+pub fn expiry(expiration: Option<u64>) -> Result<(), RemoteError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    match expiration {
+        Some(exp) if exp <= now => Err(RemoteError::Invalid(format!(
+            "the proof expired {}s ago (at Unix time {exp}); make a new one with `storacha delegation create`",
+            now - exp
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The settings of a Storacha remote that reach the service.

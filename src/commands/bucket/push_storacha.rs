@@ -75,6 +75,7 @@ pub struct Target<'a> {
 
 /// Stores every shard of `plan`, the index, and the upload (see the module notes).
 pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<Pushed> {
+    // Checks the key, the proof, and that the proof has not expired.
     let client = storacha::client(&target.endpoint, target.key, target.proof)?;
     let missing = storacha::missing_abilities(&client);
     if !missing.is_empty() {
