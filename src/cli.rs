@@ -255,6 +255,10 @@ pub enum BucketCommand {
         /// Write CARv2 with a sorted multihash index.
         #[arg(long)]
         v2: bool,
+        /// Cut shards as a push to Storacha does (the JS client's rule: the root only in the last
+        /// shard's header; --shard-size defaults to 127 MiB): the exact shard files a push sends.
+        #[arg(long, conflicts_with = "v2")]
+        storacha: bool,
         /// Hash every block against its CID before writing it (the store is trusted otherwise).
         #[arg(long)]
         verify: bool,
@@ -329,7 +333,8 @@ pub struct PushArgs {
     /// Push the latest global snapshot (or --snapshot ID): every bucket in one DAG.
     #[arg(long)]
     pub all: bool,
-    /// The remote (a kubo remote, or a pinning remote with a --kubo remote to hold the blocks).
+    /// The remote (a kubo remote, a pinning remote with a --kubo remote to hold the blocks, or
+    /// a Storacha remote).
     #[arg(long, value_name = "REMOTE")]
     pub to: String,
     /// Push the bucket as this snapshot recorded it.
@@ -348,6 +353,9 @@ pub struct PushArgs {
     /// Seconds to wait for the remote's answer to each call.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub timeout: u64,
+    /// Storacha remotes: the largest CAR shard (e.g. 64MiB; default: the JS client's 127 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub shard_size: Option<u64>,
     /// Pinning remotes: the pin's name (default: the bucket's name, or "ipfs-kit-all").
     #[arg(long)]
     pub pin_name: Option<String>,
@@ -361,7 +369,7 @@ pub struct PushArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RemoteCommand {
-    /// Add a remote by name (`kubo`, `pinning` or `gateway`).
+    /// Add a remote by name (`kubo`, `pinning`, `gateway` or `storacha`).
     Add {
         name: String,
         #[command(subcommand)]
@@ -377,6 +385,13 @@ pub enum RemoteCommand {
     Rm { name: String },
     /// Is the remote reachable, are the credentials good, which version?
     Check {
+        name: String,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a Storacha remote's space holds: every upload (`upload/list`), root and shards.
+    Ls {
         name: String,
         /// Print JSON for scripts.
         #[arg(long)]
@@ -412,6 +427,31 @@ pub enum RemoteKind {
         #[arg(long, value_name = "URL")]
         url: String,
     },
+    /// A Storacha space: pushed to through its upload service, pulled from through its gateway.
+    Storacha(StorachaArgs),
+}
+
+/// `remote add NAME storacha`: what `storacha key create` and `storacha delegation create`
+/// export, and where the service is.
+#[derive(Debug, Args)]
+pub struct StorachaArgs {
+    /// The agent's private key, as `storacha key create` prints it (kept with mode 0600, never printed).
+    #[arg(long)]
+    pub key: String,
+    /// The delegation to that key: the text `storacha delegation create --base64` prints, or the
+    /// path of the CAR file it writes with -o.
+    #[arg(long)]
+    pub proof: String,
+    #[arg(long, value_name = "URL", default_value = ipfs_kit_remotes::storacha::SERVICE_URL)]
+    pub service_url: String,
+    #[arg(long, value_name = "DID", default_value = ipfs_kit_remotes::storacha::SERVICE_DID)]
+    pub service_did: String,
+    /// Where receipts of background tasks are read (`<URL><task CID>`).
+    #[arg(long, value_name = "URL", default_value = ipfs_kit_remotes::storacha::RECEIPTS_URL)]
+    pub receipts_url: String,
+    /// The trustless gateway `pull --from NAME` reads through.
+    #[arg(long, value_name = "URL", default_value = ipfs_kit_remotes::storacha::GATEWAY)]
+    pub gateway: String,
 }
 
 #[derive(Debug, Subcommand)]

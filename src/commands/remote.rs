@@ -6,6 +6,7 @@ use anyhow::Result;
 use ipfs_kit_remotes::config::parse_header;
 use ipfs_kit_remotes::http::Timeouts;
 use ipfs_kit_remotes::retry::RetryPolicy;
+use ipfs_kit_remotes::storacha::{self, Endpoint};
 use ipfs_kit_remotes::{RemoteSpec, Remotes};
 use serde_json::json;
 
@@ -18,6 +19,7 @@ pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
         RemoteCommand::List { json } => list(ctx, json),
         RemoteCommand::Rm { name } => rm(ctx, &name),
         RemoteCommand::Check { name, json } => check(ctx, &name, json),
+        RemoteCommand::Ls { name, json } => ls(ctx, &name, json),
     }
 }
 
@@ -31,6 +33,19 @@ fn add(ctx: &Context, name: &str, kind: RemoteKind) -> Result<()> {
         }
         RemoteKind::Pinning { endpoint, token, kubo } => RemoteSpec::Pinning { endpoint, token, kubo },
         RemoteKind::Gateway { url } => RemoteSpec::Gateway { url },
+        RemoteKind::Storacha(a) => {
+            let proof = storacha::proof_text(&a.proof)?;
+            let (_, _, space) = storacha::check_credentials(&a.key, &proof)?;
+            RemoteSpec::Storacha {
+                service_url: a.service_url,
+                service_did: a.service_did,
+                receipts_url: a.receipts_url,
+                gateway: a.gateway,
+                key: a.key.trim().to_owned(),
+                proof,
+                space,
+            }
+        }
     };
     let mut remotes = Remotes::load(buckets.home().root())?;
     remotes.add(name, spec.clone())?;
@@ -67,6 +82,9 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
                     ipfs_kit_remotes::config::MASK,
                     kubo.as_ref().map(|k| format!("\tkubo {k}")).unwrap_or_default()
                 )
+            }
+            RemoteSpec::Storacha { space, gateway, .. } => {
+                format!("\tspace {space}\tgateway {gateway}\tkey {}", ipfs_kit_remotes::config::MASK)
             }
             _ => String::new(),
         };
@@ -107,6 +125,33 @@ fn check(ctx: &Context, name: &str, json: bool) -> Result<()> {
     } else {
         let version = report.version.map(|v| format!(", version {v}")).unwrap_or_default();
         println!("{name}: {} at {}: reachable{version}; {}", spec.kind(), spec.url(), report.detail);
+    }
+    Ok(())
+}
+
+/// `upload/list` of a Storacha remote's space: one line per upload, root then shards.
+fn ls(ctx: &Context, name: &str, json: bool) -> Result<()> {
+    let buckets = ctx.open_read("ipfs-kit remote ls")?;
+    let remotes = Remotes::load(buckets.home().root())?;
+    let RemoteSpec::Storacha { service_url, service_did, receipts_url, key, proof, .. } = remotes.get(name)? else {
+        anyhow::bail!("remote {name:?} is not a storacha remote: `remote ls` lists a Storacha space's uploads");
+    };
+    let endpoint = Endpoint { service_url, service_did, receipts_url };
+    let uploads = storacha::uploads(&storacha::client(&endpoint, key, proof)?)?;
+    if json {
+        let all: Vec<_> = uploads
+            .iter()
+            .map(|u| {
+                json!({"root": u.root.to_string(), "shards": u.shards.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                       "inserted_at": u.inserted_at})
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(all));
+        return Ok(());
+    }
+    for u in &uploads {
+        let shards: Vec<_> = u.shards.iter().map(ToString::to_string).collect();
+        println!("{}\t{}", u.root, shards.join(","));
     }
     Ok(())
 }

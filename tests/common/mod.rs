@@ -7,6 +7,8 @@
 
 pub mod kit;
 pub mod peers;
+pub mod storacha;
+pub mod trustless;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the independent IPFS implementations the tests compare against, into this folder:
-# npm packages (Helia's importer, ipfs-car; js-ipfs and the pinning mock in jsipfs/) and a Python venv (Kubo's importer as a C library).
+# npm packages (Helia's importer, ipfs-car; js-ipfs and the pinning mock in jsipfs/; the Storacha
+# upload service, JS client and CLI in storacha/) and a Python venv (Kubo's importer as a C library).
 # Safe to re-run: it skips what is already installed and current.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,10 +23,18 @@ if ! cmp -s jsipfs/package-lock.json "$jstamp" 2>/dev/null; then
   cp jsipfs/package-lock.json "$jstamp"
 fi
 
+# The Storacha upload service's test context, the JS client and the storacha CLI, in a folder
+# of their own (a different multiformats major than the oracles above).
+sstamp=storacha/node_modules/.ipfs-kit-lock
+if ! cmp -s storacha/package-lock.json "$sstamp" 2>/dev/null; then
+  (cd storacha && npm ci --no-audit --no-fund --loglevel=error)
+  cp storacha/package-lock.json "$sstamp"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qxFf <(grep -v '^#' requirements.txt); then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
-echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p'), js-ipfs $(node -p 'require("./jsipfs/node_modules/ipfs/package.json").version')"
+echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p'), js-ipfs $(node -p 'require("./jsipfs/node_modules/ipfs/package.json").version'), storacha upload-api $(node -p 'require("./storacha/node_modules/@storacha/upload-api/package.json").version')"

@@ -39,6 +39,9 @@ pub struct ExportOptions<'a> {
     pub since: Option<&'a str>,
     pub shard_size: Option<u64>,
     pub v2: bool,
+    /// Cut shards as Storacha's JS client does (see [`crate::car_shards`]); `shard_size`
+    /// defaults to its 127 MiB.
+    pub storacha: bool,
     /// Hash every block against its CID while writing.
     pub verify: bool,
     /// Compute each shard's CAR CID while writing (one more SHA-256 pass over the output).
@@ -113,6 +116,10 @@ impl Buckets {
             }
         };
         let blocks = plan(&self.store, &root, skip.as_ref())?;
+        if options.storacha {
+            let size = options.shard_size.unwrap_or(crate::car_shards::STORACHA_SHARD_SIZE);
+            return CarPlan::storacha(root, blocks, size);
+        }
         CarPlan::new(root, blocks, options.shard_size, options.v2)
     }
 

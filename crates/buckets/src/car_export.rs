@@ -41,6 +41,9 @@ pub struct ShardPlan {
     pub count: usize,
     /// The shard file's size in bytes (CARv1, or CARv2 with its index).
     pub bytes: u64,
+    /// Whether the header names the root. Always so in `car export`; Storacha's layout
+    /// (see [`crate::car_shards`]) names it in the last shard only.
+    pub rooted: bool,
 }
 
 /// What an export will write.
@@ -109,15 +112,26 @@ impl CarPlan {
                     return Err(BucketError::ShardTooSmall { limit, needed: file_len(header + section, 1) });
                 }
                 if file_len(payload + section, i + 1 - first) > limit {
-                    shards.push(ShardPlan { first, count: i - first, bytes: file_len(payload, i - first) });
+                    shards.push(ShardPlan {
+                        first,
+                        count: i - first,
+                        bytes: file_len(payload, i - first),
+                        rooted: true,
+                    });
                     (first, payload) = (i, header);
                 }
             }
             payload += section;
         }
-        shards.push(ShardPlan { first, count: blocks.len() - first, bytes: file_len(payload, blocks.len() - first) });
+        let (count, bytes) = (blocks.len() - first, file_len(payload, blocks.len() - first));
+        shards.push(ShardPlan { first, count, bytes, rooted: true });
         let block_bytes = blocks.iter().map(|b| b.len).sum();
         Ok(CarPlan { root, blocks, block_bytes, shards, v2 })
+    }
+
+    /// The roots shard `k`'s header names.
+    pub fn roots(&self, k: usize) -> &[Cid] {
+        if self.shards[k].rooted { std::slice::from_ref(&self.root) } else { &[] }
     }
 
     pub fn total_bytes(&self) -> u64 {
@@ -175,7 +189,7 @@ impl CarPlan {
         }
         let shard = self.shards[k];
         let blocks = &self.blocks[shard.first..shard.first + shard.count];
-        let mut sink = CarSink::new(out, &[self.root], blocks, self.v2)?;
+        let mut sink = CarSink::new(out, self.roots(k), blocks, self.v2)?;
         for b in blocks {
             if b.cid.codec() == DAG_PB || b.len < COPY_MIN {
                 let bytes = store.get_block(&b.cid)?.ok_or(ReadError::MissingBlock { cid: b.cid })?;
@@ -202,9 +216,8 @@ impl CarPlan {
 
     fn write_blocks(&self, store: &BlockStore, k: usize, verify: bool, out: &mut dyn Write) -> Result<(), BucketError> {
         let shard = self.shards[k];
-        let roots = [self.root];
         let blocks = &self.blocks[shard.first..shard.first + shard.count];
-        let mut sink = CarSink::new(out, &roots, blocks, self.v2)?;
+        let mut sink = CarSink::new(out, self.roots(k), blocks, self.v2)?;
         // A reader thread fetches the next batch while this one is verified and written.
         std::thread::scope(|scope| -> Result<(), BucketError> {
             let (batches, received) = std::sync::mpsc::sync_channel(1);

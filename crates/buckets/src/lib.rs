@@ -10,6 +10,7 @@ pub mod buckets;
 pub mod car;
 pub mod car_export;
 pub mod car_file;
+pub mod car_shards;
 pub mod catalog;
 pub mod check;
 mod check_rows;

@@ -37,6 +37,19 @@ pub enum RemoteSpec {
     },
     /// A trustless HTTP gateway (read only).
     Gateway { url: String },
+    /// A Storacha space, written through its upload service and read through its gateway.
+    Storacha {
+        service_url: String,
+        service_did: String,
+        receipts_url: String,
+        gateway: String,
+        /// The agent's private key (multibase, as `storacha key create` prints it): a secret.
+        key: String,
+        /// The delegation to that key: the `--base64` text, or base64 of the CAR file.
+        proof: String,
+        /// The space the proof is for (derived when the remote is added).
+        space: String,
+    },
 }
 
 impl RemoteSpec {
@@ -45,6 +58,7 @@ impl RemoteSpec {
             RemoteSpec::Kubo { .. } => "kubo",
             RemoteSpec::Pinning { .. } => "pinning",
             RemoteSpec::Gateway { .. } => "gateway",
+            RemoteSpec::Storacha { .. } => "storacha",
         }
     }
 
@@ -54,6 +68,7 @@ impl RemoteSpec {
             RemoteSpec::Kubo { api, .. } => api,
             RemoteSpec::Pinning { endpoint, .. } => endpoint,
             RemoteSpec::Gateway { url } => url,
+            RemoteSpec::Storacha { service_url, .. } => service_url,
         }
     }
 
@@ -69,6 +84,14 @@ impl RemoteSpec {
                 v["kubo"] = kubo.clone().into();
             }
             RemoteSpec::Gateway { .. } => {}
+            RemoteSpec::Storacha { service_did, receipts_url, gateway, space, .. } => {
+                v["service_did"] = service_did.clone().into();
+                v["receipts_url"] = receipts_url.clone().into();
+                v["gateway"] = gateway.clone().into();
+                v["space"] = space.clone().into();
+                v["key"] = MASK.into();
+                v["proof"] = MASK.into();
+            }
         }
         v
     }
@@ -85,6 +108,17 @@ impl RemoteSpec {
                 if k.is_empty() || k.contains(':') || k.contains(' ') || bad(k) || bad(v) {
                     return Err(RemoteError::Invalid(format!("header {k:?}: not a valid header name and value")));
                 }
+            }
+        }
+        if let RemoteSpec::Storacha { receipts_url, gateway, key, proof, space, .. } = self {
+            for u in [receipts_url, gateway] {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(RemoteError::Invalid(format!("{u:?}: the URL must start with http:// or https://")));
+                }
+            }
+            let (_, _, proven) = crate::storacha::check_credentials(key, proof)?;
+            if &proven != space {
+                return Err(RemoteError::Invalid(format!("the proof is for {proven}, not {space}")));
             }
         }
         if let RemoteSpec::Pinning { token, .. } = self

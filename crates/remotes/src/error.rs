@@ -67,6 +67,15 @@ pub enum RemoteError {
     Io { path: String, source: std::io::Error },
     #[error("{path}: not a remotes file: {source}")]
     BadFile { path: String, source: serde_json::Error },
+    /// The Storacha service refused a capability (the receipt's error names why), or the
+    /// exchange failed; `transient` says whether trying again can help.
+    #[error("{what}: {source}")]
+    Storacha {
+        what: String,
+        transient: bool,
+        #[source]
+        source: ipfs_kit_storacha::Error,
+    },
     /// The CAR stream feeding a push failed (a store error): the upload was cut off unfinished.
     #[error("reading the CAR to send: {0}")]
     Source(String),

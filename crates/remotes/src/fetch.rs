@@ -1,4 +1,5 @@
-//! Where a pull reads from: a kubo remote (`dag/export`, `block/get`), a gateway remote, or a
+//! Where a pull reads from: a kubo remote (`dag/export`, `block/get`), a gateway remote, a
+//! Storacha remote's retrieval gateway, or a
 //! trustless gateway given by URL (`--from https://…`). A pinning remote holds no blocks
 //! itself; a pull from it reads from the kubo remote it was added with.
 
@@ -28,6 +29,8 @@ impl Fetcher {
         Ok(match remotes.get(from)? {
             RemoteSpec::Kubo { api, headers } => Fetcher::Kubo(Kubo::new(from, api, headers.clone(), retry, timeouts)),
             RemoteSpec::Gateway { url } => Fetcher::Gateway(Gateway::new(from, url, retry, timeouts)),
+            // A Storacha space is read through its retrieval gateway, like any trustless one.
+            RemoteSpec::Storacha { gateway, .. } => Fetcher::Gateway(Gateway::new(from, gateway, retry, timeouts)),
             RemoteSpec::Pinning { kubo: Some(kubo), .. } => match remotes.get(kubo)? {
                 RemoteSpec::Kubo { api, headers } => {
                     Fetcher::Kubo(Kubo::new(kubo, api, headers.clone(), retry, timeouts))

@@ -1,7 +1,8 @@
 //! Remotes: the IPFS services a bucket version can be pushed to, kept by name in the home.
 //!
 //! One trait ([`Remote`]) and one adapter per kind: a node with the Kubo RPC API ([`kubo`]), a
-//! service that speaks the IPFS Pinning Service API ([`pinning`]), and a trustless HTTP gateway
+//! service that speaks the IPFS Pinning Service API ([`pinning`]), a Storacha space
+//! ([`storacha`], through `ipfs-kit-storacha`), and a trustless HTTP gateway
 //! ([`gateway`], read only). The HTTP client is synchronous (`ureq`), like the rest of the
 //! code base; faults are told apart as transient (retried with backoff) or permanent (never
 //! retried) in [`error`]. What was pushed where is recorded, only after the remote confirmed
@@ -22,6 +23,7 @@ pub mod read_ahead;
 pub mod remote;
 pub mod retry;
 pub mod state;
+pub mod storacha;
 
 pub use config::{RemoteSpec, Remotes};
 pub use error::{Fault, RemoteError};

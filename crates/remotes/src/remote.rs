@@ -10,6 +10,7 @@ use crate::http::Timeouts;
 use crate::kubo::Kubo;
 use crate::pinning::Pinning;
 use crate::retry::RetryPolicy;
+use crate::storacha::{Endpoint, StorachaRemote};
 
 /// What `remote check` found: the remote answered and took the credentials.
 #[derive(Debug, Clone)]
@@ -21,8 +22,8 @@ pub struct CheckReport {
 /// What a remote said about a root: its status there and the answer that said so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {
-    /// `pinned` (kubo: pinned recursively), or a Pinning Service API status:
-    /// `queued`, `pinning`, `pinned`, `failed`.
+    /// `pinned` (kubo: pinned recursively), a Pinning Service API status (`queued`,
+    /// `pinning`, `pinned`, `failed`), or `uploaded` (Storacha: `upload/add` succeeded).
     pub status: String,
     /// The call and answer that showed it, e.g. `pin/ls: recursive`, `GET /pins/{id}: pinned`.
     pub seen: String,
@@ -45,5 +46,9 @@ pub fn open(name: &str, spec: &RemoteSpec, retry: RetryPolicy, timeouts: Timeout
         RemoteSpec::Kubo { api, headers } => Box::new(Kubo::new(name, api, headers.clone(), retry, timeouts)),
         RemoteSpec::Pinning { endpoint, token, .. } => Box::new(Pinning::new(name, endpoint, token, retry, timeouts)),
         RemoteSpec::Gateway { url } => Box::new(Gateway::new(name, url, retry, timeouts)),
+        RemoteSpec::Storacha { service_url, service_did, receipts_url, key, proof, .. } => {
+            let endpoint = Endpoint { service_url, service_did, receipts_url };
+            Box::new(StorachaRemote::new(name, &endpoint, key, proof))
+        }
     }
 }

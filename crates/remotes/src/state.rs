@@ -2,7 +2,7 @@
 //! appended only after a remote confirmed what the record says.
 //!
 //! Write order: the remote confirms (kubo: `pin/ls` lists the root pinned recursively; a
-//! pinning service: the status it reports for the request), then one record is appended in a
+//! pinning service: the status it reports for the request; Storacha: `upload/add` succeeded), then one record is appended in a
 //! single `write` and fsynced (and the directory too, when the file was just made). A crash
 //! before the fsync leaves no record, or a torn last line, which readers skip; so a push
 //! killed at any point leaves nothing marked pushed that was not confirmed. Appending (rather
@@ -35,6 +35,21 @@ pub struct PushRecord {
     pub kind: String,
     #[serde(flatten)]
     pub confirmation: Confirmation,
+    /// Storacha remotes: where the version lies in the space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storacha: Option<StorachaUpload>,
+}
+
+/// What a Storacha push stored, recorded only after `upload/add` succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorachaUpload {
+    pub space: String,
+    /// The CAR shards' CIDs (`bagbaiera…`), in order.
+    pub shards: Vec<String>,
+    /// Each shard's piece CID (commP), as offered to Filecoin.
+    pub pieces: Vec<String>,
+    /// The sharded-DAG index blob's CID.
+    pub index: String,
 }
 
 pub struct StateLog {
@@ -112,6 +127,7 @@ mod tests {
             remote: "node".into(),
             kind: "kubo".into(),
             confirmation: Confirmation { status: status.into(), seen: "pin/ls: recursive".into(), request_id: None },
+            storacha: None,
         }
     }
 

@@ -1,13 +1,11 @@
-//! A blocking client of a Storacha upload service: one call per capability, and the blob flow
-//! (`space/blob/add` → PUT → `ucan/conclude` of the `http/put` receipt → poll `blob/accept`).
+//! A blocking client of a Storacha upload service: one call per capability.
 //!
 //! Synchronous over `ureq`, like the rest of ipfs-kit. Receipts by `did:key` issuers (storage
 //! nodes) are always verified; the service's own `did:web` receipts only when its key is
 //! configured, since a client cannot otherwise learn it (the JS and Go clients check neither).
 //!
-//! Not yet exercised against a live service: the vector tests cover every message it builds.
+//! The blob flow itself is in [`crate::upload`]; this module holds the calls.
 
-use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cid::Cid;
@@ -52,14 +50,21 @@ impl Default for Config {
     }
 }
 
+/// A connection to one space on one upload service, as one agent with one proof.
+///
+/// Shareable between threads (`&Storacha` is `Sync`), so shards can be stored in parallel.
 pub struct Storacha {
-    http: ureq::Agent,
-    config: Config,
-    signer: Signer,
-    proof: Proof,
+    pub(crate) http: ureq::Agent,
+    /// For PUTs to storage nodes: a new connection each time. The reference storage node
+    /// closes every connection after its answer, and a PUT tried first on such a pooled
+    /// connection was seen sent twice; a body streamed from a reader must go out once.
+    pub(crate) put_http: ureq::Agent,
+    pub(crate) config: Config,
+    pub(crate) signer: Signer,
+    pub(crate) proof: Proof,
 }
 
-fn http_err(what: &str, e: impl std::fmt::Display, transient: bool) -> Error {
+pub(crate) fn http_err(what: &str, e: impl std::fmt::Display, transient: bool) -> Error {
     Error::Http { what: what.to_owned(), why: e.to_string(), transient }
 }
 
@@ -70,12 +75,34 @@ impl Storacha {
             .timeout_global(Some(Duration::from_secs(600)))
             .build()
             .into();
-        Storacha { http, config, signer, proof }
+        let put_http = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(3600)))
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build()
+            .into();
+        Storacha { http, put_http, config, signer, proof }
     }
 
     /// The space the proof delegates.
     pub fn space(&self) -> Result<&str, Error> {
         self.proof.space().ok_or_else(|| Error::Proof("the delegation grants no capability".into()))
+    }
+
+    /// The agent's DID (the key's).
+    pub fn agent(&self) -> &str {
+        self.signer.did()
+    }
+
+    /// The capabilities the proof delegates to the agent.
+    pub fn granted(&self) -> &[Capability] {
+        &self.proof.delegation.payload.capabilities
+    }
+
+    /// When the proof expires (Unix seconds), if it does.
+    pub fn proof_expiration(&self) -> Option<u64> {
+        self.proof.delegation.payload.expiration
     }
 
     fn expiration(&self) -> Option<u64> {
@@ -84,7 +111,7 @@ impl Storacha {
     }
 
     /// Invokes one capability; returns its receipt (verified, `Ok` only) and the message.
-    fn call(
+    pub(crate) fn call(
         &self,
         cap: Capability,
         delegated: bool,
@@ -119,7 +146,7 @@ impl Storacha {
     }
 
     /// Verifies a receipt where possible and turns an error receipt into [`Error::Failed`].
-    fn check(&self, ability: &str, r: &Receipt) -> Result<(), Error> {
+    pub(crate) fn check(&self, ability: &str, r: &Receipt) -> Result<(), Error> {
         if r.issuer.starts_with("did:key:") {
             r.verify(None)?;
         } else if let Some(key) = &self.config.service_key_did {
@@ -129,79 +156,6 @@ impl Storacha {
             Some((name, message)) => Err(Error::Failed { ability: ability.to_owned(), name, message }),
             None => Ok(()),
         }
-    }
-
-    /// Stores one blob (a CAR shard or an index) in the space and waits until it is accepted.
-    pub fn add_blob(&self, bytes: &[u8]) -> Result<BlobDigest, Error> {
-        let blob = BlobDigest::of(bytes);
-        let space = self.space()?.to_owned();
-        let (receipt, msg) = self.call(invoke::space_blob_add(&space, &blob), true, vec![], vec![])?;
-        let ok = receipt.out.as_ref().expect("checked");
-        let accept = ok
-            .get("site")
-            .and_then(|s| s.get("ucan/await"))
-            .and_then(Value::as_list)
-            .and_then(|l| l.get(1))
-            .and_then(Value::as_link)
-            .copied()
-            .ok_or_else(|| Error::malformed("space/blob/add receipt", "no site await"))?;
-        if let Some(r) = msg.find_receipt(&accept) {
-            return self.check("blob/accept", &r).map(|()| blob);
-        }
-        let task = |can: &str| {
-            receipt.fork.iter().copied().find(|c| msg.invocation(c).is_ok_and(|u| u.payload.capabilities[0].can == can))
-        };
-        let put = task("http/put").ok_or_else(|| Error::malformed("space/blob/add receipt", "no http/put task"))?;
-        let allocate =
-            task("blob/allocate").ok_or_else(|| Error::malformed("space/blob/add receipt", "no allocate"))?;
-        if msg.find_receipt(&put).is_none() {
-            let alloc = msg.find_receipt(&allocate).ok_or(Error::MissingBlock(allocate))?;
-            self.check("blob/allocate", &alloc)?;
-            if let Some(address) = alloc.out.as_ref().ok().and_then(|o| o.get("address")).filter(|a| **a != Value::Null)
-            {
-                self.put(address, bytes)?;
-            }
-            let put_receipt = blob.put_receipt(put).block();
-            let agent = self.signer.did().to_owned();
-            let facts = invoke::ucan_conclude_facts(put_receipt.cid);
-            self.call(invoke::ucan_conclude(&agent, put_receipt.cid), false, facts, vec![put_receipt])?;
-        }
-        self.poll_accept(&accept)?;
-        Ok(blob)
-    }
-
-    /// PUTs the bytes with exactly the allocated headers.
-    fn put(&self, address: &Value, bytes: &[u8]) -> Result<(), Error> {
-        let url = address.get("url").and_then(Value::as_str).ok_or_else(|| Error::malformed("address", "no url"))?;
-        let mut req = self.http.put(url);
-        for (k, v) in address.get("headers").and_then(Value::as_map).into_iter().flatten() {
-            req = req.header(k, v.as_str().unwrap_or_default());
-        }
-        let resp = req.send(bytes).map_err(|e| http_err("PUT", e, true))?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(http_err("PUT to the storage node", format!("HTTP {status}"), status >= 500));
-        }
-        Ok(())
-    }
-
-    fn poll_accept(&self, accept: &Cid) -> Result<(), Error> {
-        let url = format!("{}{accept}", self.config.receipts_url);
-        let mut delay = Duration::from_millis(250);
-        for _ in 0..self.config.polls {
-            let mut resp = self.http.get(&url).call().map_err(|e| http_err("receipt", e, true))?;
-            if resp.status().as_u16() == 200 {
-                let mut bytes = Vec::new();
-                resp.body_mut().as_reader().read_to_end(&mut bytes)?;
-                let msg = Message::decode(&bytes)?;
-                if let Some(r) = msg.find_receipt(accept) {
-                    return self.check("blob/accept", &r);
-                }
-            }
-            std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_secs(5));
-        }
-        Err(http_err("blob/accept", format!("no receipt for {accept}"), true))
     }
 
     /// `space/index/add` for an index blob already stored with [`Storacha::add_blob`].

@@ -28,7 +28,8 @@ pub enum Error {
     #[error("bad proof: {0}")]
     Proof(String),
     /// The service answered a capability with an error receipt.
-    #[error("{ability} failed: {name}: {message}")]
+    /// Only the message's first line is shown: ucanto adds the whole capability chain below it.
+    #[error("{ability} failed: {name}: {}", first_line(message))]
     Failed { ability: String, name: String, message: String },
     /// An HTTP exchange failed; `transient` says whether retrying can help.
     #[error("{what}: {why}")]
@@ -38,7 +39,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether trying again can help: a network fault, a 5xx or 429, a receipt not there yet.
+    /// An error receipt (unauthorized, out of space, bad input) never is.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Http { transient, .. } => *transient,
+            Error::Io(_) => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn malformed(what: &'static str, why: impl Into<String>) -> Error {
         Error::Malformed { what, why: why.into() }
     }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim_end()
 }

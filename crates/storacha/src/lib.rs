@@ -11,7 +11,8 @@
 //! - [`delegation`]: proofs in the base64 and CAR forms users export;
 //! - [`message`]: ucanto agent messages as CARs, and finding receipts in them;
 //! - [`index`]: the sharded-DAG index blob;
-//! - [`invoke`]: the invocations of a shard upload.
+//! - [`invoke`]: the invocations of a shard upload;
+//! - [`client`]: one call per capability, and [`upload`]: the blob flow, streamed.
 //!
 //! Protocol notes are in `docs/storacha.md`'s source, the shared `PROTOCOL.md`; the tests in
 //! `tests/vectors.rs` check every layer against traffic captured from the JS client.
@@ -29,6 +30,7 @@ pub mod key;
 pub mod message;
 pub mod receipt;
 pub mod ucan;
+pub mod upload;
 pub mod value;
 
 pub use blob::BlobDigest;
@@ -40,4 +42,5 @@ pub use key::Signer;
 pub use message::Message;
 pub use receipt::Receipt;
 pub use ucan::{Capability, Payload, Ucan};
+pub use upload::{BlobSource, Stored};
 pub use value::{Block, Value};

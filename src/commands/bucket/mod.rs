@@ -6,6 +6,7 @@ mod edit;
 mod history;
 mod manage;
 mod push;
+mod push_storacha;
 mod read;
 mod ready;
 mod status;
@@ -50,6 +51,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
             since,
             shard_size,
             v2,
+            storacha,
             verify,
             car_cid,
             force,
@@ -60,6 +62,7 @@ pub fn run(ctx: &Context, cmd: BucketCommand) -> Result<()> {
                 since: since.as_deref(),
                 shard_size,
                 v2,
+                storacha,
                 verify,
                 car_cid,
             };

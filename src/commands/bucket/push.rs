@@ -1,6 +1,7 @@
 //! `bucket push NAME --to REMOTE`: stream the bucket's CAR to a kubo remote's `dag/import`
 //! (roots pinned), confirm with `pin/ls`, and only then record it; for a pinning remote, push
-//! to its kubo remote first, then ask the service to pin and follow the request.
+//! to its kubo remote first, then ask the service to pin and follow the request; for a
+//! Storacha remote, store the CAR shards in the space (`push_storacha`).
 //!
 //! Nothing is recorded before the remote confirmed it (see `ipfs_kit_remotes::state`), so an
 //! interrupted push leaves nothing marked pushed, and running it again completes it (blocks
@@ -19,9 +20,11 @@ use ipfs_kit_remotes::pinning::{PinStatus, Pinning};
 use ipfs_kit_remotes::remote::Confirmation;
 use ipfs_kit_remotes::retry::RetryPolicy;
 use ipfs_kit_remotes::state::{PushRecord, StateLog};
+use ipfs_kit_remotes::storacha::Endpoint;
 use ipfs_kit_remotes::{Remote, RemoteSpec, Remotes};
 use serde_json::json;
 
+use super::push_storacha;
 use crate::cli::PushArgs;
 use crate::commands::Context;
 
@@ -96,9 +99,85 @@ pub fn run(ctx: &Context, args: &PushArgs) -> Result<()> {
             report(args, &version, &args.to, "pinning", Some(&sent), &confirmation, started)
         }
         RemoteSpec::Gateway { .. } => {
-            bail!("remote {:?} is a gateway: gateways are read only (push to a kubo or pinning remote)", args.to)
+            bail!(
+                "remote {:?} is a gateway: gateways are read only (push to a kubo, pinning or storacha remote)",
+                args.to
+            )
+        }
+        RemoteSpec::Storacha { service_url, service_did, receipts_url, key, proof, .. } => {
+            let endpoint =
+                Endpoint { service_url: &service_url, service_did: &service_did, receipts_url: &receipts_url };
+            let target = push_storacha::Target {
+                endpoint,
+                key: &key,
+                proof: &proof,
+                attempts: args.retries,
+                verify: args.verify,
+            };
+            let options = ExportOptions {
+                snapshot: args.snapshot.as_deref(),
+                since: args.since.as_deref(),
+                shard_size: args.shard_size,
+                storacha: true,
+                ..ExportOptions::default()
+            };
+            let plan = buckets.car_plan(subject, &options)?;
+            let ticker = ctx.ticker("pushing", Some(2 * plan.total_bytes()), buckets.store().meter());
+            let pushed = push_storacha::push(&plan, buckets.store(), &target);
+            drop(ticker);
+            let pushed = pushed?;
+            let confirmation = Confirmation {
+                status: "uploaded".into(),
+                seen: format!("upload/add: {} shards", pushed.upload.shards.len()),
+                request_id: None,
+            };
+            log.append(&PushRecord {
+                time: ipfs_kit_blockstore::time::now_rfc3339(),
+                bucket: version.bucket.clone(),
+                snapshot: version.snapshot.clone(),
+                root: version.root.to_string(),
+                remote: args.to.clone(),
+                kind: "storacha".into(),
+                confirmation: confirmation.clone(),
+                storacha: Some(pushed.upload.clone()),
+            })?;
+            report_storacha(args, &version, &pushed, &confirmation, started)
         }
     }
+}
+
+/// What a Storacha push prints: the upload's root, shards, index and pieces.
+fn report_storacha(
+    args: &PushArgs,
+    v: &Version,
+    p: &push_storacha::Pushed,
+    c: &Confirmation,
+    started: Instant,
+) -> Result<()> {
+    let secs = started.elapsed().as_secs_f64();
+    let u = &p.upload;
+    if args.json {
+        let out = json!({
+            "bucket": v.bucket, "snapshot": v.snapshot, "root": v.root.to_string(), "remote": args.to,
+            "kind": "storacha", "status": c.status, "seen": c.seen, "since": args.since, "seconds": secs,
+            "space": u.space, "shards": u.shards, "pieces": u.pieces, "index": u.index,
+            "shards_sent": p.shards_sent, "bytes_sent": p.bytes_sent, "car_bytes": p.car_bytes,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    let what = v.bucket.as_deref().unwrap_or("the global snapshot");
+    println!(
+        "pushed {what} {} to {} (storacha space {}): {} shards ({} sent, {} bytes; the rest were there), index {} in {secs:.1}s",
+        v.root,
+        args.to,
+        u.space,
+        u.shards.len(),
+        p.shards_sent,
+        p.bytes_sent,
+        u.index
+    );
+    Ok(())
 }
 
 /// What a push to a kubo remote sent and saw.
@@ -156,6 +235,7 @@ fn record(log: &StateLog, v: &Version, remote: &str, kind: &str, confirmation: &
         remote: remote.to_owned(),
         kind: kind.to_owned(),
         confirmation: confirmation.clone(),
+        storacha: None,
     })?;
     Ok(())
 }

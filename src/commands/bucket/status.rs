@@ -103,7 +103,7 @@ fn s(v: &Value) -> &str {
 
 fn remote_json(r: &PushRecord) -> Value {
     json!({"remote": r.remote, "kind": r.kind, "status": r.confirmation.status, "seen": r.confirmation.seen,
-           "request_id": r.confirmation.request_id, "time": r.time})
+           "request_id": r.confirmation.request_id, "time": r.time, "storacha": r.storacha})
 }
 
 /// Asks each remote that a record names about that root; a changed answer is recorded.
@@ -120,7 +120,7 @@ fn refresh_records(ctx: &Context, log: &StateLog, home: &std::path::Path, name: 
             let remote = ipfs_kit_remotes::open(&remote_name, spec, RetryPolicy::with_attempts(2), timeouts);
             let now = match remote.confirm(&root) {
                 Ok(now) => now,
-                Err(e @ RemoteError::Http { .. }) => {
+                Err(e @ (RemoteError::Http { .. } | RemoteError::Storacha { .. })) => {
                     eprintln!("ipfs-kit: {e} (kept the recorded state)");
                     continue;
                 }
