@@ -96,7 +96,6 @@ impl Buckets {
             }
         }
         store(&mut batch)?;
-        drop(store);
         let stats = writer.commit()?;
         Ok(PulledDag {
             root: *root,
