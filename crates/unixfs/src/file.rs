@@ -547,6 +547,33 @@ mod tests {
     }
 
     #[test]
+    fn fused_batches_give_the_same_leaves_and_digest_across_batch_edges() {
+        // Raw leaves on 64-byte boundaries: leaves and file digest share a pass (where the CPU
+        // has SHA-NI) over several batches, ending inside one and exactly at one's end.
+        let profile = Profile { chunk_size: 64 * 1024, ..Profile::UNIXFS_V1_2025 };
+        let batch = batch_len(profile.chunk_size);
+        for len in [2 * batch + 64 * 1024 * 3 + 17, 2 * batch] {
+            let data: Vec<u8> = (0..len as u64).map(|i| (i.wrapping_mul(0x9E37_79B9) >> 13) as u8).collect();
+            let (expected, mut expected_blocks) = import(&data, &profile);
+            let sha: [u8; 32] = Sha256::digest(&data).into();
+            let mut importer = FileImporter::new(&profile);
+            importer.content_digest = true;
+            for hint in [None, Some(0), Some(10), Some(len as u64), Some(u64::MAX)] {
+                let mut seen = 0;
+                let mut blocks = MemoryBlocks::new();
+                let got =
+                    importer.import(&mut &data[..], Path::new("t"), hint, &mut blocks, &mut |n| seen += n).unwrap();
+                assert_eq!(got.node, expected, "{len} bytes, hint {hint:?}");
+                assert_eq!(got.sha256, Some(sha), "{len} bytes, hint {hint:?}");
+                assert_eq!(seen, len as u64, "progress of {len} bytes, hint {hint:?}");
+                assert!(blocks.blocks_mut() == expected_blocks.blocks_mut(), "blocks of {len} bytes, hint {hint:?}");
+            }
+            let got = importer.import(&mut Trickle(&data), Path::new("t"), None, &mut NullSink, &mut |_| {}).unwrap();
+            assert_eq!((got.node, got.sha256), (expected, Some(sha)), "{len} bytes in short reads");
+        }
+    }
+
+    #[test]
     fn the_content_digest_is_the_sha256_of_the_bytes_in_every_shape() {
         // One raw leaf (its digest is reused), several leaves, dag-pb leaves, and empty files.
         for profile in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
