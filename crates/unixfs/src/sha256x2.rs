@@ -102,27 +102,30 @@ fn leaf_and_file_with(leaf: &[u8], file: &mut Sha256Stream, fused: bool) -> [u8;
 
 /// Compresses `blocks` into both states.
 fn compress_two(a: &mut [u32; 8], b: &mut [u32; 8], blocks: &[[u8; 64]], fused: bool) {
-    #[cfg(target_arch = "x86_64")]
     if fused && fused_available() {
-        // SAFETY: the CPU has the features `x86::compress_two` is compiled for (checked just
-        // above, at run time).
-        unsafe { x86::compress_two(a, b, blocks) };
-        return;
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: the CPU has the features `x86::compress_two` is compiled for (checked
+            // just above, at run time).
+            unsafe { x86::compress_two(a, b, blocks) };
+            return;
+        }
     }
-    let _ = fused;
     compress256(a, blocks);
     compress256(b, blocks);
 }
 
 /// Whether this CPU runs the fused path (SHA-NI with SSSE3 and SSE4.1).
+#[cfg(target_arch = "x86_64")]
 pub fn fused_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("sha")
-            && std::is_x86_feature_detected!("sse4.1")
-            && std::is_x86_feature_detected!("ssse3")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
+    std::is_x86_feature_detected!("sha")
+        && std::is_x86_feature_detected!("sse4.1")
+        && std::is_x86_feature_detected!("ssse3")
+}
+
+/// Whether this CPU runs the fused path: only x86_64 has one.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn fused_available() -> bool {
     false
 }
 
