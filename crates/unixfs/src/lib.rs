@@ -19,6 +19,7 @@ pub mod name;
 pub use ipfs_kit_ipld::pb;
 pub mod profile;
 pub mod reader;
+pub mod sha256x2;
 pub mod validate;
 pub use ipfs_kit_ipld::varint;
 
