@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/interop/setup.sh
 cargo fmt --all -- --check
-cargo clippy --release --locked --all-targets -- -D warnings
+# --workspace: the root is also a package, so without it the member crates' own test targets go unlinted.
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
 IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
 # A short crash soak (2 kill -9 trials per writing command, fixed seed): after each kill, check
 # is clean and every bucket is in its old or its new state (scripts/crash_soak.sh).

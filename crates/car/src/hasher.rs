@@ -61,43 +61,6 @@ impl<W: Write> Write for CarHasher<W> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cid_of_empty_input() {
-        // sha2-256("") = e3b0c442..., wrapped as CIDv1 car.
-        let (_, cid) = CarHasher::new(io::sink()).finish();
-        assert_eq!(cid.codec(), 0x0202);
-        assert_eq!(cid.hash().code(), 0x12);
-        assert_eq!(&cid.hash().digest()[..4], &[0xe3, 0xb0, 0xc4, 0x42]);
-        assert_eq!(cid.to_bytes()[..5], [0x01, 0x82, 0x04, 0x12, 0x20]);
-    }
-
-    #[test]
-    fn hashes_only_what_was_accepted() {
-        /// Accepts at most 3 bytes per call.
-        struct Dribble(Vec<u8>);
-        impl Write for Dribble {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                let n = buf.len().min(3);
-                self.0.extend_from_slice(&buf[..n]);
-                Ok(n)
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut h = CarHasher::new(Dribble(Vec::new()));
-        h.write_all(b"hello world").unwrap();
-        assert_eq!(h.len(), 11);
-        let (inner, cid) = h.finish();
-        assert_eq!(inner.0, b"hello world");
-        assert_eq!(cid, car_cid(Sha256::digest(b"hello world").into()));
-    }
-}
-
 /// Like [`CarHasher`], but the hashing runs on a thread of its own: bytes go to the inner
 /// writer at once and a copy goes, in 1 MiB pieces, to the hashing thread. For a large export
 /// whose blocks are also being verified, this takes the CAR's own hash (a second pass of
@@ -171,5 +134,42 @@ impl<W: Write> Write for ThreadedCarHasher<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cid_of_empty_input() {
+        // sha2-256("") = e3b0c442..., wrapped as CIDv1 car.
+        let (_, cid) = CarHasher::new(io::sink()).finish();
+        assert_eq!(cid.codec(), 0x0202);
+        assert_eq!(cid.hash().code(), 0x12);
+        assert_eq!(&cid.hash().digest()[..4], &[0xe3, 0xb0, 0xc4, 0x42]);
+        assert_eq!(cid.to_bytes()[..5], [0x01, 0x82, 0x04, 0x12, 0x20]);
+    }
+
+    #[test]
+    fn hashes_only_what_was_accepted() {
+        /// Accepts at most 3 bytes per call.
+        struct Dribble(Vec<u8>);
+        impl Write for Dribble {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                let n = buf.len().min(3);
+                self.0.extend_from_slice(&buf[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut h = CarHasher::new(Dribble(Vec::new()));
+        h.write_all(b"hello world").unwrap();
+        assert_eq!(h.len(), 11);
+        let (inner, cid) = h.finish();
+        assert_eq!(inner.0, b"hello world");
+        assert_eq!(cid, car_cid(Sha256::digest(b"hello world").into()));
     }
 }

@@ -11,7 +11,7 @@ use ipfs_kit_buckets::Buckets;
 use ipfs_kit_remotes::http::Timeouts;
 use ipfs_kit_remotes::retry::RetryPolicy;
 use ipfs_kit_remotes::state::{PushRecord, StateLog};
-use ipfs_kit_remotes::{RemoteError, Remotes};
+use ipfs_kit_remotes::{RemoteError, RemoteSpec, Remotes};
 use serde_json::{Value, json};
 
 use crate::commands::Context;
@@ -42,6 +42,8 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
         refresh_records(ctx, &log, buckets.home().root(), name)?;
     }
     let latest = pushed_by_root(&buckets)?;
+    let configured = Remotes::load(buckets.home().root()).ok();
+    let remote_json = |r: &PushRecord| remote_json(r, configured.as_ref());
     let mut out = Vec::new();
     for name in &names {
         let mut versions = Vec::new();
@@ -82,7 +84,14 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
                     .flatten()
                     .map(|r| {
                         let id = r["request_id"].as_str().map(|id| format!(", request {id}")).unwrap_or_default();
-                        format!("{} ({}): {}{id}, {}", s(&r["remote"]), s(&r["kind"]), s(&r["status"]), s(&r["time"]))
+                        let at = r["gateway_url"].as_str().map(|u| format!(", at {u}")).unwrap_or_default();
+                        format!(
+                            "{} ({}): {}{id}, {}{at}",
+                            s(&r["remote"]),
+                            s(&r["kind"]),
+                            s(&r["status"]),
+                            s(&r["time"])
+                        )
                     })
                     .collect();
                 parts.join("; ")
@@ -101,9 +110,20 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-fn remote_json(r: &PushRecord) -> Value {
-    json!({"remote": r.remote, "kind": r.kind, "status": r.confirmation.status, "seen": r.confirmation.seen,
-           "request_id": r.confirmation.request_id, "time": r.time, "storacha": r.storacha})
+/// A record as shown. A version a node holds pinned, or a Storacha space holds, can be pulled
+/// back: `pull` is the command, and for Storacha `gateway_url` is where its gateway serves it.
+fn remote_json(r: &PushRecord, configured: Option<&Remotes>) -> Value {
+    let mut v = json!({"remote": r.remote, "kind": r.kind, "status": r.confirmation.status, "seen": r.confirmation.seen,
+           "request_id": r.confirmation.request_id, "time": r.time, "storacha": r.storacha});
+    let held =
+        matches!((r.kind.as_str(), r.confirmation.status.as_str()), ("kubo", "pinned") | ("storacha", "uploaded"));
+    if held {
+        v["pull"] = format!("ipfs-kit pull {} --from {}", r.root, r.remote).into();
+        if let Some(RemoteSpec::Storacha { gateway, .. }) = configured.and_then(|c| c.get(&r.remote).ok()) {
+            v["gateway_url"] = format!("{}/ipfs/{}", gateway.trim_end_matches('/'), r.root).into();
+        }
+    }
+    v
 }
 
 /// Asks each remote that a record names about that root; a changed answer is recorded.
