@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use common::kit::Kit;
 use common::peers::{self, JsIpfs, PinService};
 use common::{Rng, write};
-use serde_json::Value;
 
 fn shared_node() -> Option<&'static JsIpfs> {
     static NODE: OnceLock<Option<JsIpfs>> = OnceLock::new();
@@ -38,14 +37,6 @@ fn add_bucket(kit: &Kit, name: &str, files: &[(&str, Vec<u8>)]) -> String {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     kit.ok(&args);
     kit.root(name)
-}
-
-fn records(kit: &Kit) -> Vec<Value> {
-    std::fs::read_to_string(kit.path().join("remote_state.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
@@ -171,7 +162,7 @@ fn a_pinning_service_is_asked_after_the_blocks_are_on_the_node_and_its_states_sh
         "{status}"
     );
     // `pinned` was never recorded for a request the service did not call pinned.
-    for r in records(&kit) {
+    for r in kit.push_records() {
         if r["remote"] == "pins" && r["status"] == "pinned" {
             assert_eq!(r["bucket"], "ok", "{r}");
         }
@@ -236,13 +227,13 @@ fn an_incremental_push_sends_only_new_blocks_and_a_killed_node_leaves_nothing_ma
         stderr.contains("push to node: dag/import") && stderr.contains("transient; gave up after 2 attempts"),
         "{stderr}"
     );
-    assert!(!records(&kit).iter().any(|r| r["root"] == big_root.as_str()), "nothing marked pushed");
+    assert!(!kit.push_records().iter().any(|r| r["root"] == big_root.as_str()), "nothing marked pushed");
     assert_eq!(kit.json(&["bucket", "status", "big"])["versions"][0]["local_only"], true);
 
     // Once the node is back, the same push completes and is recorded.
     node.restart();
     let done = kit.json(&["bucket", "push", "big", "--to", "node"]);
     assert_eq!(done["status"], "pinned");
-    assert!(records(&kit).iter().any(|r| r["root"] == big_root.as_str() && r["status"] == "pinned"));
+    assert!(kit.push_records().iter().any(|r| r["root"] == big_root.as_str() && r["status"] == "pinned"));
     assert!(node.post(&format!("/api/v0/pin/ls?arg={big_root}&type=recursive")).is_ok());
 }

@@ -32,14 +32,6 @@ fn add_remote(kit: &Kit, svc: &Service, name: &str, proof: &str) {
     kit.ok(&args);
 }
 
-fn records(kit: &Kit) -> Vec<Value> {
-    std::fs::read_to_string(kit.path().join("remote_state.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn strings(v: &Value) -> Vec<String> {
     v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
@@ -86,7 +78,7 @@ fn a_pushed_bucket_is_listed_with_our_shards_by_us_and_by_the_storacha_cli() {
     assert_eq!(their_shards, shards);
 
     // The push is recorded as on Storacha, with where it lies.
-    let recs = records(&kit);
+    let recs = kit.push_records();
     let last = recs.last().unwrap();
     assert_eq!((last["kind"].as_str(), last["status"].as_str()), (Some("storacha"), Some("uploaded")));
     assert_eq!(strings(&last["storacha"]["shards"]), shards);
@@ -105,7 +97,7 @@ fn a_pushed_bucket_is_listed_with_our_shards_by_us_and_by_the_storacha_cli() {
     let again = kit.json(&["bucket", "push", "b", "--to", "space", "--shard-size", "1500000", "--verify"]);
     assert_eq!(again["status"].as_str(), Some("uploaded"), "{again}");
     assert_eq!(strings(&again["shards"]), shards);
-    assert_eq!(records(&kit).len(), 2);
+    assert_eq!(kit.push_records().len(), 2);
 }
 
 #[test]
@@ -144,7 +136,7 @@ fn a_proof_without_upload_add_fails_in_one_line_and_nothing_is_recorded() {
     let (root, _data) = add_tree(&kit, "b", 3);
     add_remote(&kit, &svc, "limited", svc.get("proofNoUploadAdd"));
     kit.fails(&["bucket", "push", "b", "--to", "limited"], "does not grant upload/add");
-    assert!(records(&kit).is_empty(), "{:?}", records(&kit));
+    assert!(kit.push_records().is_empty(), "{:?}", kit.push_records());
     let status = kit.json(&["bucket", "status", "b"]);
     assert_eq!(status["versions"][0]["remotes"].as_array().map_or(0, Vec::len), 0, "{status}");
     assert_eq!(status["versions"][0]["storacha_ready"], false, "{status}");
@@ -238,7 +230,7 @@ fn a_push_after_an_interruption_completes_the_upload() {
     assert!(svc.cli(&["space", "add", svc.get("proof")]).status.success());
     let blob = svc.cli(&["can", "blob", "add", first]);
     assert!(blob.status.success(), "storacha can blob add: {}", String::from_utf8_lossy(&blob.stderr));
-    assert!(records(&kit).is_empty());
+    assert!(kit.push_records().is_empty());
 
     let out = kit.json(&["bucket", "push", "b", "--to", "space", "--shard-size", "1500000"]);
     let n = strings(&out["shards"]).len();
@@ -251,7 +243,7 @@ fn a_push_after_an_interruption_completes_the_upload() {
     assert!(sent == n as u64 || sent == n as u64 - 1, "at most every shard is sent once: {out}");
     let listed = kit.json(&["remote", "ls", "space"]);
     assert!(listed.as_array().unwrap().iter().any(|u| u["root"] == root.as_str()), "{listed}");
-    assert_eq!(records(&kit).len(), 1);
+    assert_eq!(kit.push_records().len(), 1);
 }
 
 #[test]
@@ -326,5 +318,5 @@ fn an_expired_proof_is_refused_in_one_line_before_anything_is_sent() {
         (exp + 1).saturating_sub(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
     std::thread::sleep(std::time::Duration::from_secs(left));
     kit.fails(&["bucket", "push", "b", "--to", "soon"], "the proof expired");
-    assert!(records(&kit).is_empty());
+    assert!(kit.push_records().is_empty());
 }

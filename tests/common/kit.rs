@@ -49,4 +49,13 @@ impl Kit {
     pub fn path(&self) -> &Path {
         self.home.path()
     }
+
+    /// The push records of this home (`remote_state.jsonl`), oldest first.
+    pub fn push_records(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.path().join("remote_state.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
 }
