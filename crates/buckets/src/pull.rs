@@ -77,7 +77,9 @@ impl Buckets {
                 Ok(Some(block)) => {
                     batch_bytes += block.data.len();
                     batch.push(block);
-                    if batch_bytes >= HASH_BATCH_BYTES {
+                    // Bounded in count too: a hostile CAR of tiny blocks must not pile up
+                    // millions of them (each carries a CID and an allocation).
+                    if batch_bytes >= HASH_BATCH_BYTES || batch.len() >= HASH_BATCH_BLOCKS {
                         store(&mut batch)?;
                         batch_bytes = 0;
                     }
@@ -110,6 +112,9 @@ impl Buckets {
 
 /// How many bytes of blocks are hashed together, spread over the cores.
 pub const HASH_BATCH_BYTES: usize = 8 << 20;
+
+/// At most this many blocks are held for one batch, whatever their size.
+pub const HASH_BATCH_BLOCKS: usize = 4096;
 
 /// Checks every block of `batch` against its CID, on up to four threads; the error is the
 /// first bad block's in CAR order.
