@@ -320,14 +320,8 @@ impl<W: Write> CarSink<W> {
 
 /// Checks each block's bytes against its CID, sharing the blocks among all cores.
 fn verify_all(blocks: &[PlannedBlock], bytes: &[Vec<u8>]) -> Result<(), BucketError> {
-    let check = |i: usize| -> Result<(), ReadError> {
-        let cid = blocks[i].cid;
-        match ipfs_kit_ipld::verify(&cid, &bytes[i]) {
-            Ok(()) => Ok(()),
-            Err(ipfs_kit_ipld::Mismatch::Digest) => Err(ReadError::HashMismatch { cid }),
-            Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => Err(ReadError::UnsupportedHash { cid, code }),
-        }
-    };
+    let check =
+        |i: usize| -> Result<(), ReadError> { ipfs_kit_unixfs::reader::verify_block(&blocks[i].cid, &bytes[i]) };
     let total: usize = bytes.iter().map(Vec::len).sum();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bytes.len());
     if threads <= 1 || total < (1 << 20) {

@@ -117,23 +117,12 @@ impl ShardReader<'_> {
             return Err(BucketError::WrongTsize { cid: b.cid, actual: data.len() as u64, planned: b.len });
         }
         if self.verify {
-            match ipfs_kit_ipld::verify(&b.cid, &data) {
-                Ok(()) => {}
-                Err(ipfs_kit_ipld::Mismatch::Digest) => return Err(ReadError::HashMismatch { cid: b.cid }.into()),
-                Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => {
-                    return Err(ReadError::UnsupportedHash { cid: b.cid, code }.into());
-                }
-            }
+            ipfs_kit_unixfs::reader::verify_block(&b.cid, &data)?;
         }
         self.buf.clear();
         self.at = 0;
         let cid = b.cid.to_bytes();
-        let mut len = (cid.len() + data.len()) as u64;
-        while len >= 0x80 {
-            self.buf.push(len as u8 | 0x80);
-            len >>= 7;
-        }
-        self.buf.push(len as u8);
+        ipfs_kit_ipld::varint::put(&mut self.buf, (cid.len() + data.len()) as u64);
         self.buf.extend_from_slice(&cid);
         self.buf.extend_from_slice(&data);
         Ok(true)

@@ -33,18 +33,33 @@ impl RetryPolicy {
         mut op: impl FnMut(u32) -> Result<T, Fault>,
         mut on_retry: impl FnMut(u32, &Fault, Duration),
     ) -> Result<T, RemoteError> {
+        self.retry(&mut op, Fault::is_transient, &mut on_retry).map_err(|(fault, attempts)| RemoteError::Http {
+            what: what.to_owned(),
+            fault,
+            attempts,
+        })
+    }
+
+    /// The loop behind [`RetryPolicy::run`], for any error type that can tell a transient
+    /// fault (a Storacha client error, say): the last error comes back with the attempts made.
+    pub fn retry<T, E>(
+        &self,
+        mut op: impl FnMut(u32) -> Result<T, E>,
+        is_transient: impl Fn(&E) -> bool,
+        mut on_retry: impl FnMut(u32, &E, Duration),
+    ) -> Result<T, (E, u32)> {
         let mut delay = self.first_delay;
         let mut attempt = 1;
         loop {
             match op(attempt) {
                 Ok(v) => return Ok(v),
-                Err(fault) if fault.is_transient() && attempt < self.attempts => {
-                    on_retry(attempt, &fault, delay);
+                Err(e) if is_transient(&e) && attempt < self.attempts => {
+                    on_retry(attempt, &e, delay);
                     std::thread::sleep(delay);
                     delay = (delay * 2).min(self.max_delay);
                     attempt += 1;
                 }
-                Err(fault) => return Err(RemoteError::Http { what: what.to_owned(), fault, attempts: attempt }),
+                Err(e) => return Err((e, attempt)),
             }
         }
     }

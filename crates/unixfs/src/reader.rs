@@ -37,6 +37,15 @@ pub struct ListEntry {
     pub tsize: Option<u64>,
 }
 
+/// Checks a block's bytes against its CID's multihash, as a [`ReadError`] naming the block.
+pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<(), ReadError> {
+    match ipfs_kit_ipld::verify(cid, bytes) {
+        Ok(()) => Ok(()),
+        Err(ipfs_kit_ipld::Mismatch::Digest) => Err(ReadError::HashMismatch { cid: *cid }),
+        Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => Err(ReadError::UnsupportedHash { cid: *cid, code }),
+    }
+}
+
 /// Reads and verifies DAGs from a block source.
 #[derive(Clone, Copy)]
 pub struct DagReader<'s> {
@@ -59,13 +68,7 @@ impl<'s> DagReader<'s> {
             .get(cid)
             .map_err(|source| ReadError::Source { cid: *cid, source })?
             .ok_or(ReadError::MissingBlock { cid: *cid })?;
-        match ipfs_kit_ipld::verify(cid, &bytes) {
-            Ok(()) => {}
-            Err(ipfs_kit_ipld::Mismatch::Digest) => return Err(ReadError::HashMismatch { cid: *cid }),
-            Err(ipfs_kit_ipld::Mismatch::Unsupported { code, .. }) => {
-                return Err(ReadError::UnsupportedHash { cid: *cid, code });
-            }
-        }
+        verify_block(cid, &bytes)?;
         Ok(bytes)
     }
 

@@ -17,13 +17,13 @@
 use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use cid::Cid;
 use ipfs_kit_blockstore::BlockStore;
 use ipfs_kit_buckets::car_export::CarPlan;
 use ipfs_kit_remotes::RemoteError;
+use ipfs_kit_remotes::retry::RetryPolicy;
 use ipfs_kit_remotes::state::StorachaUpload;
 use ipfs_kit_remotes::storacha::{self, Endpoint, remote_error};
 use ipfs_kit_storacha::index::{ShardSlices, encode_index};
@@ -174,23 +174,14 @@ fn digest(mut reader: impl Read) -> Result<(BlobDigest, Cid)> {
     Ok((BlobDigest { sha256: sha.finalize().into(), size }, piece.finish()))
 }
 
-/// Runs `call` until it succeeds, fails permanently, or `attempts` are used up; waits 0.5 s,
-/// 1 s, 2 s … between tries. Error receipts (unauthorized, no space) are never retried.
+/// Runs `call` with the remotes' retry policy: transient faults are retried with backoff,
+/// error receipts (unauthorized, no space) never.
 fn retry<T>(
     attempts: u32,
     what: &str,
     mut call: impl FnMut() -> Result<T, ipfs_kit_storacha::Error>,
 ) -> Result<T, RemoteError> {
-    let mut wait = Duration::from_millis(500);
-    for attempt in 1.. {
-        match call() {
-            Ok(v) => return Ok(v),
-            Err(e) if e.is_transient() && attempt < attempts => {
-                std::thread::sleep(wait);
-                wait = (wait * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(remote_error(what, e)),
-        }
-    }
-    unreachable!("the loop returns")
+    RetryPolicy::with_attempts(attempts)
+        .retry(|_| call(), ipfs_kit_storacha::Error::is_transient, |_, _, _| {})
+        .map_err(|(e, _)| remote_error(what, e))
 }

@@ -48,13 +48,9 @@ pub fn run(ctx: &Context, name: Option<&str>, refresh: bool, json: bool) -> Resu
     for name in &names {
         let mut versions = Vec::new();
         for entry in buckets.log(name)? {
-            let remotes: Vec<Value> =
-                latest.get(&canonical(&entry.root)).into_iter().flatten().map(|(_, r)| remote_json(r)).collect();
-            let ready = Readiness::of(
-                &buckets,
-                &entry.root,
-                latest.get(&canonical(&entry.root)).into_iter().flat_map(|m| m.values()),
-            )?;
+            let records = latest.get(&canonical(&entry.root));
+            let remotes: Vec<Value> = records.into_iter().flat_map(|m| m.values()).map(remote_json).collect();
+            let ready = Readiness::of(&buckets, &entry.root, records.into_iter().flat_map(|m| m.values()))?;
             let mut version = json!({
                 "version": entry.version,
                 "snapshot": entry.snapshot.as_ref().map(|s| s.snapshot_id.clone()),
