@@ -49,6 +49,10 @@ pub enum Command {
     /// Fetch a DAG from a kubo remote, a gateway remote or a trustless gateway URL, every block
     /// checked against its CID and the DAG; then mount it in a bucket or write it out.
     Pull(PullArgs),
+    /// Serve the home over HTTP on loopback: an IPFS trustless and path gateway (`/ipfs/CID`),
+    /// buckets and snapshots by name (`/bucket/NAME/…`, `/snapshot/ID/BUCKET/…`), Delegated
+    /// Routing (`/routing/v1/providers/CID`) and a web page at `/`. Read only; stops on Ctrl-C.
+    Serve(ServeArgs),
     /// Manage the snapshot history.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -603,4 +607,21 @@ pub struct HashArgs {
     /// Files, directories or symlinks to hash.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free one. Anything but loopback needs --public.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Serve only this bucket, its snapshots and the blocks they reach (repeatable); without
+    /// it the whole home is served.
+    #[arg(long = "bucket", value_name = "NAME")]
+    pub buckets: Vec<String>,
+    /// Allow a --listen address other than loopback; only the --bucket buckets are served.
+    #[arg(long)]
+    pub public: bool,
+    /// Print one line per request on stderr.
+    #[arg(long)]
+    pub log: bool,
 }

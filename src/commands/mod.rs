@@ -9,6 +9,7 @@ mod gc;
 mod hash;
 mod pull;
 mod remote;
+mod serve;
 mod unlock;
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Car(cmd) => car::run(&ctx, cmd),
         Command::Remote(cmd) => remote::run(&ctx, cmd),
         Command::Pull(args) => pull::run(&ctx, &args),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::Demo { json } => demo::run(&ctx, json),
         Command::Snapshots(SnapshotsCommand::Prune { keep, force, json }) => gc::prune(&ctx, keep, force, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),

@@ -1,0 +1,25 @@
+//! Errors that stop the server from starting or running. Errors of one request are HTTP
+//! answers (`headers::Reject`), never these.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipfs_kit_buckets::BucketError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{0} is not a loopback address: serving on it needs --public (and --bucket to name what is served)")]
+    NotLoopback(SocketAddr),
+    #[error("--public serves only the buckets it names: add --bucket NAME")]
+    PublicNeedsBuckets,
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("no bucket named {0:?} to serve")]
+    NoSuchBucket(String),
+    #[error(transparent)]
+    Home(#[from] BucketError),
+    #[error("cannot start the server runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}

@@ -1,0 +1,70 @@
+//! `ipfs-kit serve`: the gateway crate, given where each version lives (the remotes' push
+//! records) so its web page can show it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use cid::Cid;
+use ipfs_kit_gateway::{Place, Places, ServeConfig};
+use ipfs_kit_remotes::config::{RemoteSpec, Remotes};
+use ipfs_kit_remotes::state::StateLog;
+
+use crate::cli::ServeArgs;
+use crate::commands::Context;
+
+pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
+    let mut config = ServeConfig::new(ctx.home.clone(), args.listen);
+    config.public = args.public;
+    config.buckets = args.buckets.clone();
+    config.log = args.log;
+    config.places = Some(Arc::new(RecordedPlaces { home: ctx.home.root().to_owned() }));
+    ipfs_kit_gateway::serve(config, |addr| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{addr}");
+        let _ = out.flush();
+    })?;
+    Ok(())
+}
+
+/// Where a version lives, from `remote_state.jsonl`: the newest record of each remote.
+struct RecordedPlaces {
+    home: PathBuf,
+}
+
+impl Places for RecordedPlaces {
+    fn places(&self, root: &Cid) -> Vec<Place> {
+        let Ok(latest) = StateLog::new(&self.home).latest() else {
+            return Vec::new();
+        };
+        let configured = Remotes::load(&self.home).ok();
+        let key = root.to_string();
+        let Some(by_remote) = latest.get(&key) else {
+            return Vec::new();
+        };
+        by_remote
+            .values()
+            .map(|r| {
+                let held = matches!(
+                    (r.kind.as_str(), r.confirmation.status.as_str()),
+                    ("kubo", "pinned") | ("storacha", "uploaded")
+                );
+                let url = match configured.as_ref().and_then(|c| c.get(&r.remote).ok()) {
+                    Some(RemoteSpec::Storacha { gateway, .. }) if held => {
+                        Some(format!("{}/ipfs/{}", gateway.trim_end_matches('/'), r.root))
+                    }
+                    _ => None,
+                };
+                Place {
+                    remote: r.remote.clone(),
+                    kind: r.kind.clone(),
+                    status: r.confirmation.status.clone(),
+                    at: r.time.clone(),
+                    pull: held.then(|| format!("ipfs-kit pull {} --from {}", r.root, r.remote)),
+                    url,
+                }
+            })
+            .collect()
+    }
+}
