@@ -624,4 +624,8 @@ pub struct ServeArgs {
     /// Print one line per request on stderr.
     #[arg(long)]
     pub log: bool,
+    /// Seconds a request's head may take to arrive before the connection is dropped.
+    #[arg(long, default_value_t = 10, value_name = "SECS", hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
 }

@@ -19,6 +19,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     config.public = args.public;
     config.buckets = args.buckets.clone();
     config.log = args.log;
+    config.limits.header_timeout = std::time::Duration::from_secs(args.header_timeout);
     config.places = Some(Arc::new(RecordedPlaces { home: ctx.home.root().to_owned() }));
     ipfs_kit_gateway::serve(config, |addr| {
         let mut out = std::io::stdout().lock();
