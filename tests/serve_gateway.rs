@@ -375,3 +375,220 @@ fn entity_bytes_send_only_the_blocks_of_the_range_and_a_missing_block_cuts_the_s
     // And the server is still up.
     assert_eq!(server.get("/ipfs/bafkqaaa?format=raw", &[]).status, 200);
 }
+
+#[test]
+fn the_path_gateway_serves_files_ranges_listings_and_hamts() {
+    let kit = Kit::new();
+    let roots = import(&kit, &["dir-with-duplicate-files.car", "single-layer-hamt-with-multi-block-files.car"]);
+    let server = Server::start(kit.path(), &[]);
+    let (dir, hamt) = (&roots[0], &roots[1]);
+    let url = |p: &str| format!("{}{p}", server.url);
+    let hello = curl(&url(&format!("/ipfs/{dir}/hello.txt")), "GET", &[]);
+    let hello_cid = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
+    assert_eq!(hello.status, 200);
+    assert_eq!(sha256_digest(&hello.body), cid(hello_cid).hash().digest());
+    assert_eq!(hello.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(hello.header("etag"), Some(format!("\"{hello_cid}\"").as_str()));
+    assert_eq!(hello.header("x-ipfs-roots"), Some(format!("{dir},{hello_cid}").as_str()));
+    assert_eq!(hello.header("accept-ranges"), Some("bytes"));
+    assert_eq!(hello.header("cache-control"), Some("public, max-age=29030400, immutable"));
+    let n = hello.body.len();
+    for (range, from, to) in [("bytes=0-4", 0, 5), ("bytes=6-", 6, n), ("bytes=-3", n - 3, n), ("bytes=2-999", 2, n)] {
+        let r = curl(&url(&format!("/ipfs/{dir}/hello.txt")), "GET", &[&format!("Range: {range}")]);
+        assert_eq!(r.status, 206, "{range}");
+        assert_eq!(r.body, hello.body[from..to], "{range}");
+        assert_eq!(r.header("content-range"), Some(format!("bytes {from}-{}/{n}", to - 1).as_str()), "{range}");
+    }
+    let past = curl(&url(&format!("/ipfs/{dir}/hello.txt")), "GET", &["Range: bytes=500-"]);
+    assert_eq!(past.status, 416);
+    assert_eq!(past.header("content-range"), Some(format!("bytes */{n}").as_str()));
+    // A multi-block file, across block edges.
+    let whole = server.get(&format!("/ipfs/{dir}/multiblock.txt"), &[]).body;
+    for (a, b) in [(0, whole.len() - 1), (100, 900), (255, 256), (1000, whole.len() - 1)] {
+        let r = server.get(&format!("/ipfs/{dir}/multiblock.txt"), &[("Range", &format!("bytes={a}-{b}"))]);
+        assert_eq!(r.body, whole[a..=b], "{a}-{b}");
+    }
+    // Directories: a redirect to the slash form, then a listing naming every entry.
+    let r = curl(&url(&format!("/ipfs/{dir}")), "GET", &[]);
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some(format!("/ipfs/{dir}/").as_str()));
+    let listing = server.get(&format!("/ipfs/{dir}/"), &[]);
+    assert_eq!(listing.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(listing.header("etag").unwrap().starts_with("\"DirIndex-"));
+    for name in ["ascii-copy.txt", "ascii.txt", "hello.txt", "multiblock.txt"] {
+        assert!(listing.text().contains(&format!("href=\"{name}\"")), "{name} listed");
+    }
+    // A HAMT directory: listed whole, and each name found through its shards.
+    let listing = server.get(&format!("/ipfs/{hamt}/"), &[]).text();
+    let hamt_names = kit.ok(&["car", "ls", fixture("single-layer-hamt-with-multi-block-files.car").to_str().unwrap()]);
+    for line in hamt_names.lines() {
+        let name = line.split('\t').nth(2).unwrap();
+        assert!(listing.contains(&format!("href=\"{name}\"")), "{name} listed");
+    }
+    assert_eq!(server.get(&format!("/ipfs/{hamt}/685.txt"), &[]).body, whole);
+    assert_eq!(server.get(&format!("/ipfs/{hamt}/no-such.txt"), &[]).status, 404);
+    // A file has no names below it.
+    assert_eq!(server.get(&format!("/ipfs/{dir}/hello.txt/x"), &[]).status, 404);
+}
+
+#[test]
+fn buckets_and_snapshots_are_served_by_name_while_writers_go_on() {
+    let kit = Kit::new();
+    let tree = tempfile::tempdir().unwrap();
+    let src = tree.path();
+    common::write(src, "notes.txt", b"first version\n");
+    common::write(src, "site/index.html", b"<!doctype html><h1>site</h1>\n");
+    common::write(src, "site/about.txt", b"about\n");
+    common::write(src, "a b/\u{e9}&+\".txt", b"odd name\n");
+    std::os::unix::fs::symlink("site", src.join("link")).unwrap();
+    kit.ok(&["bucket", "create", "docs"]);
+    let names: Vec<String> =
+        ["notes.txt", "site", "a b", "link"].iter().map(|n| src.join(n).to_str().unwrap().to_owned()).collect();
+    let mut args = vec!["bucket", "add", "docs"];
+    args.extend(names.iter().map(String::as_str));
+    kit.ok(&args);
+    let snap = kit.json(&["bucket", "snapshot"]);
+    let snap_id = snap["snapshot_id"].as_str().unwrap().to_owned();
+    let old_root = kit.root("docs");
+    let server = Server::start(kit.path(), &[]);
+
+    // Writes go on while the server runs (it never takes the writer lock).
+    common::write(src, "notes.txt", b"second version\n");
+    kit.ok(&["bucket", "add", "docs", src.join("notes.txt").to_str().unwrap()]);
+    let root = kit.root("docs");
+    assert_ne!(root, old_root);
+
+    let now = server.get("/bucket/docs/notes.txt", &[]);
+    assert_eq!((now.status, now.body.as_slice()), (200, &b"second version\n"[..]));
+    assert_eq!(now.header("x-ipfs-roots").unwrap().split(',').next(), Some(root.as_str()));
+    assert_eq!(now.header("cache-control"), Some("no-cache"));
+    let then = server.get(&format!("/snapshot/{snap_id}/docs/notes.txt"), &[]);
+    assert_eq!((then.status, then.body.as_slice()), (200, &b"first version\n"[..]));
+    assert_eq!(then.header("x-ipfs-roots").unwrap().split(',').next(), Some(old_root.as_str()));
+    assert_eq!(then.header("cache-control"), Some("public, max-age=29030400, immutable"));
+    // The snapshot's global CID names it too.
+    let global = snap["global_hash"].as_str().unwrap();
+    assert_eq!(server.get(&format!("/snapshot/{global}/docs/notes.txt"), &[]).body, b"first version\n");
+    // index.html stands for its directory; names that need escaping work.
+    let site = server.get("/bucket/docs/site/", &[]);
+    assert_eq!(site.body, b"<!doctype html><h1>site</h1>\n");
+    assert_eq!(site.header("content-type"), Some("text/html; charset=utf-8"));
+    let redirect = curl(&format!("{}/bucket/docs/site", server.url), "GET", &[]);
+    assert_eq!((redirect.status, redirect.header("location")), (301, Some("/bucket/docs/site/")));
+    assert_eq!(server.get("/bucket/docs/a%20b/%C3%A9%26%2B%22.txt", &[]).body, b"odd name\n");
+    // A symlink is answered as itself, never followed.
+    let link = server.get("/bucket/docs/link", &[]);
+    assert_eq!((link.body.as_slice(), link.header("content-type")), (&b"site"[..], Some("inode/symlink")));
+    assert_eq!(server.get("/bucket/docs/link/about.txt", &[]).status, 404);
+    assert_eq!(server.get(&format!("/ipfs/{root}/link/about.txt"), &[]).status, 404);
+    // Names that are not there.
+    assert_eq!(server.get("/bucket/nope/notes.txt", &[]).status, 404);
+    assert_eq!(server.get(&format!("/snapshot/{snap_id}/nope/x"), &[]).status, 404);
+    assert_eq!(server.get("/snapshot/snapshot_19990101_000000_zzz/docs/x", &[]).status, 404);
+}
+
+/// Sends raw bytes on a fresh connection and returns the status line's code (0 when the
+/// server closed the connection without an answer).
+fn raw_status(server: &Server, request: &[u8]) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = s.write_all(request);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn hostile_requests_get_their_status_and_slow_clients_are_dropped() {
+    let kit = Kit::new();
+    let tree = tempfile::tempdir().unwrap();
+    common::write(tree.path(), "a/open.txt", b"open\n");
+    common::write(tree.path(), "b/secret.txt", b"secret\n");
+    for b in ["a", "b"] {
+        kit.ok(&["bucket", "create", b]);
+        kit.ok(&[
+            "bucket",
+            "add",
+            b,
+            tree.path().join(b).join(if b == "a" { "open.txt" } else { "secret.txt" }).to_str().unwrap(),
+        ]);
+    }
+    let root = kit.root("a");
+    let server = Server::start(kit.path(), &["--header-timeout", "2"]);
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes();
+    for path in [
+        format!("/ipfs/{root}/../../../etc/passwd"),
+        format!("/ipfs/{root}/%2e%2e/%2e%2e/etc/passwd"),
+        format!("/ipfs/{root}/%2E%2E"),
+        format!("/ipfs/{root}/a%2fb"),
+        format!("/ipfs/{root}/%00"),
+        "/bucket/a/%2e%2e/%2e%2e/b/secret.txt".to_owned(),
+        "/bucket/a/../b/secret.txt".to_owned(),
+    ] {
+        assert_eq!(raw_status(&server, &get(&path)), 400, "{path}");
+    }
+    for path in ["/bucket/..%2fb/secret.txt", "/etc/passwd", "/ipfs", "/snapshot/x"] {
+        assert_eq!(raw_status(&server, &get(path)), 404, "{path}");
+    }
+    let post = format!("POST /ipfs/{root} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw_status(&server, post.as_bytes()), 405);
+    // A head far too large is refused (431) or the connection closed; never served.
+    let big = format!("GET /ipfs/{root} HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1 << 20));
+    assert!(matches!(raw_status(&server, big.as_bytes()), 431 | 400 | 0));
+
+    // 1,000 clients that send half a request and wait: the server answers others meanwhile,
+    // and drops each of them once its header timeout (2 s here) passes.
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..1000)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            s.write_all(b"GET /ipfs/bafkqaaa HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    let during = Instant::now();
+    assert_eq!(server.get(&format!("/bucket/a/open.txt"), &[]).body, b"open\n");
+    assert!(during.elapsed() < Duration::from_secs(5), "served beside the slow clients");
+    let mut closed = 0;
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(_) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("a slow client was not dropped: {e}"),
+        }
+    }
+    assert_eq!(closed, 1000);
+    assert!(started.elapsed() < Duration::from_secs(20), "dropped in {:?}", started.elapsed());
+    assert_eq!(server.get("/bucket/a/open.txt", &[]).body, b"open\n", "still up");
+}
+
+#[test]
+fn a_block_collected_mid_response_ends_it_and_never_changes_it() {
+    let kit = Kit::new();
+    let tree = tempfile::tempdir().unwrap();
+    let mut rng = common::Rng::new(7);
+    let data: Vec<u8> = (0..24 << 20).map(|_| rng.next_u64() as u8).collect();
+    let file = common::write(tree.path(), "big.bin", &data);
+    kit.ok(&["bucket", "create", "big"]);
+    kit.ok(&["bucket", "add", "big", file.to_str().unwrap()]);
+    let server = Server::start(kit.path(), &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /bucket/big/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut got = vec![0u8; 1 << 20];
+    s.read_exact(&mut got).unwrap();
+    // Collect the file's blocks while the answer is half sent.
+    kit.ok(&["bucket", "rm-file", "big", "big.bin"]);
+    let gc = kit.json(&["gc"]);
+    assert!(gc["dead_blocks"].as_u64().unwrap() > 20, "gc collected the file: {gc}");
+    let _ = s.read_to_end(&mut got);
+    let at = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let body = &got[at..];
+    assert!(body.len() <= data.len() && body == &data[..body.len()], "what was sent is the file's bytes");
+    eprintln!("sent {} of {} bytes before the blocks went", body.len(), data.len());
+    assert_eq!(server.get("/bucket/big/big.bin", &[]).status, 404);
+    assert_eq!(server.get("/ipfs/bafkqaaa?format=raw", &[]).status, 200, "still up");
+}

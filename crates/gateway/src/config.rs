@@ -48,7 +48,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_connections: 512,
+            max_connections: 1024,
             header_timeout: Duration::from_secs(10),
             write_stall: Duration::from_secs(60),
             read_threads: 16,

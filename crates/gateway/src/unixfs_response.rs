@@ -74,7 +74,9 @@ fn plan(home: &Buckets, content: &Content, roots: &mut Vec<Cid>, terminal: Cid) 
         0x0200 => return block(store, terminal, "application/json"),
         0x51 => return block(store, terminal, "application/cbor"),
         _ => {
-            return Err(Reject::not_acceptable(format!("{terminal} cannot be shown: ask for format=raw or format=car")));
+            return Err(Reject::not_acceptable(format!(
+                "{terminal} cannot be shown: ask for format=raw or format=car"
+            )));
         }
     };
     match kind {
