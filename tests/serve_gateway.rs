@@ -126,6 +126,12 @@ fn raw_blocks_carry_the_trustless_headers_and_statuses() {
     let absent = "bafkreie7ohywtosou76tasm7j63yigtzxe7d5zqus4zu3j6oltvgtibeom";
     assert_eq!(curl(&format!("{}/ipfs/{absent}?format=raw", server.url), "GET", &[]).status, 404);
     assert_eq!(
+        curl(&format!("{}/ipfs/{absent}?format=car", server.url), "GET", &[]).status,
+        404,
+        "no 200 before the root"
+    );
+    assert_eq!(curl(&format!("{}/ipfs/{absent}/x", server.url), "GET", &[]).status, 404);
+    assert_eq!(
         curl(&format!("{}/ipfs/{absent}?format=raw", server.url), "HEAD", &["Cache-Control: only-if-cached"]).status,
         412
     );

@@ -28,6 +28,9 @@ pub struct Content {
     pub cache: &'static str,
     pub method: Method,
     pub headers: HeaderMap,
+    /// The root came from a served bucket's name (catalog or snapshot), so it is served
+    /// whatever the reach set says yet (it is rebuilt at most once a second).
+    pub named: bool,
 }
 
 impl Content {
@@ -49,11 +52,14 @@ impl Content {
     }
 }
 
-/// Whether the root block is here, and served: 404 otherwise (412 for `only-if-cached`).
+/// Whether the root block is served, and for `only-if-cached` and `HEAD`, here: 404
+/// otherwise (412 for `only-if-cached`). A `GET` learns whether the root is here when it
+/// reads it (404 then), which spares a lookup per request.
 pub fn check_root(served: &Served, home: &Buckets, content: &Content) -> Result<(), Reject> {
     let root = &content.root;
-    let held = root.hash().code() == IDENTITY || home.store().has(root).map_err(Reject::internal)?;
-    if held && served.serves_block(home, root)? {
+    let look = content.only_if_cached() || content.head_only();
+    let held = !look || root.hash().code() == IDENTITY || home.store().has(root).map_err(Reject::internal)?;
+    if held && (content.named || served.serves_block(home, root)?) {
         return Ok(());
     }
     if content.only_if_cached() {

@@ -11,10 +11,11 @@ const MAX_ROWS: usize = 10_000;
 /// The bump in this tag changes every cached listing's Etag when the page's markup changes.
 pub const LISTING_VERSION: &str = "1";
 
-/// `path` is the URL path of the directory, ending in `/`; `roots` name it in the page.
-pub fn render(path: &str, dir: &Cid, entries: &[ListEntry]) -> String {
+/// `path` is the URL path of the directory, ending in `/`; `has_parent` is false at the root
+/// of the content path (where `..` would leave it).
+pub fn render(path: &str, has_parent: bool, dir: &Cid, entries: &[ListEntry]) -> String {
     let mut rows = String::new();
-    if path.trim_end_matches('/').matches('/').count() > 2 {
+    if has_parent {
         rows.push_str("<tr><td><a href=\"..\">..</a></td><td></td><td></td></tr>\n");
     }
     for entry in entries.iter().take(MAX_ROWS) {

@@ -59,7 +59,7 @@ async fn ipfs(State(served): State<Arc<Served>>, method: Method, uri: Uri, heade
         Some(at) => (&rest[..at], &rest[at..]),
         None => (rest, ""),
     };
-    match content(&uri, method, headers, cid_text, path, IMMUTABLE) {
+    match content(&uri, method, headers, cid_text, path, IMMUTABLE, false) {
         Ok(content) => answer(served, content).await,
         Err(reject) => reject.into_response(),
     }
@@ -73,6 +73,7 @@ fn content(
     root: &str,
     path: &str,
     cache: &'static str,
+    named: bool,
 ) -> Result<Content, Reject> {
     let root = parse_root(root)?;
     let segments = split_path(path)?;
@@ -87,6 +88,7 @@ fn content(
         cache,
         method,
         headers,
+        named,
     })
 }
 
@@ -117,7 +119,7 @@ async fn bucket(State(served): State<Arc<Served>>, method: Method, uri: Uri, hea
         let lookup = name.clone();
         let root = served.read(move |_, home| Ok(home.info(&lookup)?.row.root)).await?;
         let path = path.to_owned();
-        content(&uri, method, headers, &root.to_string(), &path, MUTABLE)
+        content(&uri, method, headers, &root.to_string(), &path, MUTABLE, true)
     }
     .await;
     match result {
@@ -148,7 +150,7 @@ async fn snapshot(State(served): State<Arc<Served>>, method: Method, uri: Uri, h
             })
             .await?;
         let path = path.to_owned();
-        content(&uri, method, headers, &root.to_string(), &path, IMMUTABLE)
+        content(&uri, method, headers, &root.to_string(), &path, IMMUTABLE, true)
     }
     .await;
     match result {

@@ -90,3 +90,12 @@ impl Served {
             .map_err(|e| Reject::internal(format!("a read thread failed: {e}")))?
     }
 }
+
+impl Served {
+    /// Runs `f` on the calling async worker, for reads that touch one or two blocks (a raw
+    /// block): a hop to the read pool costs more than the read. A worker blocks on such a read
+    /// as nginx's workers do on a file read; the page cache makes it microseconds.
+    pub fn read_inline<T>(&self, f: impl FnOnce(&Served, &Buckets) -> Result<T, Reject>) -> Result<T, Reject> {
+        self.with_home(|home| f(self, home))
+    }
+}

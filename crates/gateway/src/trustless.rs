@@ -20,19 +20,17 @@ use crate::served::Served;
 /// `format=raw`: the terminal block's bytes.
 pub async fn raw(served: &Arc<Served>, content: Arc<Content>) -> Result<Response, Reject> {
     let asked = content.clone();
-    let (roots, cid, block) = served
-        .read(move |served, home| {
-            check_root(served, home, &asked)?;
-            let resolved = follow(home, &asked)?;
-            let block = if asked.head_only() { Bytes::new() } else { load(home.store(), &resolved.terminal)? };
-            let len = if asked.head_only() {
-                crate::file_range::block_len(home.store(), &resolved.terminal)?
-            } else {
-                block.len() as u64
-            };
-            Ok((resolved.roots, resolved.terminal, (block, len)))
-        })
-        .await?;
+    let (roots, cid, block) = served.read_inline(move |served, home| {
+        check_root(served, home, &asked)?;
+        let resolved = follow(home, &asked)?;
+        let block = if asked.head_only() { Bytes::new() } else { load(home.store(), &resolved.terminal)? };
+        let len = if asked.head_only() {
+            crate::file_range::block_len(home.store(), &resolved.terminal)?
+        } else {
+            block.len() as u64
+        };
+        Ok((resolved.roots, resolved.terminal, (block, len)))
+    })?;
     let etag = format!("\"{cid}.raw\"");
     let mut response = answer_or_precondition(&content, &etag, Body::from(block.0))?;
     let status_ok = response.status() == StatusCode::OK;
@@ -56,6 +54,8 @@ pub async fn car(served: &Arc<Served>, content: Arc<Content>, params: CarParams)
         .read(move |served, home| {
             check_root(served, home, &asked)?;
             let resolved = follow(home, &asked)?;
+            // The terminal must be here before the 200 goes out: a missing root is a 404.
+            crate::file_range::block_len(home.store(), &resolved.terminal)?;
             let entity = match car_params.scope {
                 DagScope::Entity => entity_of(home.store(), &resolved.terminal)?,
                 _ => Entity::Other,

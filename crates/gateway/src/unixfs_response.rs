@@ -94,7 +94,10 @@ fn plan(home: &Buckets, content: &Content, roots: &mut Vec<Cid>, terminal: Cid) 
                 return file_plan(store, index, Some("index.html"));
             }
             let entries = reader.list(&terminal)?;
-            Ok(Plan::Listing { cid: terminal, html: render(&content.url_path, &terminal, &entries) })
+            Ok(Plan::Listing {
+                cid: terminal,
+                html: render(&content.url_path, !content.segments.names.is_empty(), &terminal, &entries),
+            })
         }
         DataType::Symlink => {
             Ok(Plan::Symlink { cid: terminal, target: DagReader::trusting(store).read_link(&terminal)? })
