@@ -33,7 +33,11 @@ pub fn router(served: Arc<Served>) -> Router {
 async fn around(State(served): State<Arc<Served>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let response = if method == Method::OPTIONS {
+    let response = if !served.public && !loopback_host(request.headers()) {
+        // DNS rebinding: a web page whose name now points at 127.0.0.1 must not read the home.
+        Reject::new(StatusCode::FORBIDDEN, "this server answers only loopback names (localhost, 127.0.0.1, [::1])")
+            .into_response()
+    } else if method == Method::OPTIONS {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         cors(response.headers_mut());
@@ -156,5 +160,47 @@ async fn snapshot(State(served): State<Arc<Served>>, method: Method, uri: Uri, h
     match result {
         Ok(content) => answer(served, content).await,
         Err(reject) => reject.into_response(),
+    }
+}
+
+/// Whether the request names a loopback host (or none, as HTTP/1.0 may): `localhost` and its
+/// subdomains, `127.0.0.0/8`, `[::1]`.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = if host.starts_with('[') {
+        host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts_pass_without_public() {
+        let host = |h: &str| {
+            let mut map = HeaderMap::new();
+            map.insert(header::HOST, h.parse().unwrap());
+            loopback_host(&map)
+        };
+        for ok in ["127.0.0.1:8080", "localhost", "LOCALHOST:1", "a.localhost:9", "[::1]:80", "127.9.9.9", "localhost."]
+        {
+            assert!(host(ok), "{ok}");
+        }
+        for bad in ["evil.example:8080", "10.0.0.1", "localhost.evil.example", "[::2]:80", "127.0.0.1.evil"] {
+            assert!(!host(bad), "{bad}");
+        }
+        assert!(loopback_host(&HeaderMap::new()));
     }
 }

@@ -27,6 +27,8 @@ pub struct Served {
     pub reach: Option<Reach>,
     pub places: Option<Arc<dyn Places>>,
     pub log: bool,
+    /// `--public`: any Host header is answered. Otherwise only loopback names are (`routes`).
+    pub public: bool,
     /// A libp2p peer ID for the routing answer (clients group providers by it).
     pub peer_id: String,
 }
@@ -44,6 +46,7 @@ impl Served {
             reach: (!config.buckets.is_empty()).then(|| Reach::new(config.buckets.clone())),
             places: config.places.clone(),
             log: config.log,
+            public: config.public,
             peer_id,
         }
     }
