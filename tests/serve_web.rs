@@ -254,3 +254,102 @@ fn a_browser_walks_the_buckets_files_search_versions_and_diff() {
         assert!(png.is_file(), "screenshot {}", png.display());
     }
 }
+
+/// `GET url`: the status, headers we check, and the body as text.
+fn get(url: &str) -> (u16, [String; 3], String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut resp = agent.get(url).call().unwrap();
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let headers = [header("content-type"), header("cache-control"), header("content-security-policy")];
+    let body = resp.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
+    (resp.status().as_u16(), headers, body)
+}
+
+/// The `href` of the "Next" link of a listing page, unescaped.
+fn next_link(page: &str) -> Option<String> {
+    let at = page.find("rel=\"next\" href=\"")? + "rel=\"next\" href=\"".len();
+    Some(page[at..at + page[at..].find('"')?].replace("&amp;", "&"))
+}
+
+/// The paths a listing page shows (the text of each `td.path` link, unescaped).
+fn listed_paths(page: &str) -> Vec<String> {
+    page.split("<td class=\"path\"><a href=\"")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').unwrap() + 1..cell.find("</a>").unwrap()];
+            text.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// Without a browser: a bucket of 2,345 files is listed 1,000 a page, the "Next" links walk
+/// it exactly once in the CLI's order, and `--bucket` hides the other buckets everywhere.
+#[test]
+fn a_big_bucket_pages_by_a_thousand_and_unserved_buckets_stay_hidden() {
+    let kit = Kit::new();
+    let src = tempfile::tempdir().unwrap();
+    for i in 0..2345 {
+        common::write(src.path(), &format!("big/d{}/f{i:05}&<i>.txt", i % 7), format!("{i}\n").as_bytes());
+    }
+    common::write(src.path(), "other/x.txt", b"hidden\n");
+    kit.ok(&["bucket", "create", "big"]);
+    kit.ok(&["bucket", "add", "big", src.path().join("big").to_str().unwrap(), "--quiet"]);
+    kit.ok(&["bucket", "create", "other"]);
+    kit.ok(&["bucket", "add", "other", src.path().join("other/x.txt").to_str().unwrap()]);
+    let expected: Vec<String> = json_lines(&kit.ok(&["bucket", "files", "big", "--json"]))
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(expected.len(), 2345);
+    let other_cid = kit.json(&["bucket", "files", "other"])["cid"].as_str().unwrap().to_owned();
+
+    let server = Server::start(kit.path(), &["--bucket", "big"]);
+    let (status, headers, home) = get(&format!("{}/", server.url));
+    assert_eq!(status, 200);
+    assert_eq!(headers[0], "text/html; charset=utf-8");
+    assert_eq!(headers[1], "no-cache");
+    assert!(headers[2].starts_with("default-src 'none'; style-src 'sha256-"), "{}", headers[2]);
+    assert!(
+        home.contains("/ui/bucket/big\"") && !home.contains("/ui/bucket/other"),
+        "only the served bucket is listed"
+    );
+
+    let (mut seen, mut pages, mut href) = (Vec::new(), Vec::new(), Some("/ui/bucket/big".to_owned()));
+    while let Some(path) = href.take() {
+        let (status, _, page) = get(&format!("{}{path}", server.url));
+        assert_eq!(status, 200, "{path}");
+        let paths = listed_paths(&page);
+        pages.push(paths.len());
+        seen.extend(paths);
+        href = next_link(&page);
+        assert!(pages.len() < 10, "the Next links loop");
+    }
+    assert_eq!(pages, [1000, 1000, 345]);
+    assert_eq!(seen, expected);
+
+    // The prefix filter, and a bad `limit` falls back to the page size.
+    let (_, _, d3) = get(&format!("{}/ui/bucket/big?prefix=d3%2F&limit=nonsense", server.url));
+    let want: Vec<&String> = expected.iter().filter(|p| p.starts_with("d3/")).collect();
+    assert_eq!(listed_paths(&d3).iter().collect::<Vec<_>>(), want);
+    assert!(next_link(&d3).is_none());
+
+    // The other bucket is not reachable, nor found by its CID; a bad CID is a 400.
+    for path in ["/ui/bucket/other", "/ui/bucket/other/versions", "/ui/bucket/other/diff", "/ui/bucket/nope"] {
+        let (status, headers, _) = get(&format!("{}{path}", server.url));
+        assert_eq!((status, headers[0].as_str()), (404, "text/html; charset=utf-8"), "{path}");
+    }
+    let (status, _, found) = get(&format!("{}/ui/find?cid={other_cid}", server.url));
+    assert_eq!(status, 200);
+    assert!(found.contains("No served bucket holds this CID.") && !found.contains("/ui/bucket/other"));
+    let (status, _, bad) = get(&format!("{}/ui/find?cid=%3Cscript%3E", server.url));
+    assert_eq!(status, 400);
+    assert!(bad.contains("<code>&lt;script&gt;</code> is not a CID") && !bad.contains("<script>alert"));
+}
