@@ -370,6 +370,14 @@ impl Buckets {
         Ok(rows)
     }
 
+    /// At most `limit` files and symlinks under `prefix` whose path sorts after `after` (""
+    /// for the first page), in path order, without read counts: a page of a listing too long
+    /// to show at once.
+    pub fn files_after(&self, name: &str, prefix: &str, after: &str, limit: u64) -> Result<Vec<EntryRow>, BucketError> {
+        catalog::require_bucket(&self.db, name)?;
+        catalog::files_after(&self.db, name, prefix.trim_start_matches('/'), after, limit)
+    }
+
     /// Calls `each(path, cid, size)` for the files and symlinks under `prefix`, streaming.
     pub fn listing(
         &self,

@@ -435,6 +435,26 @@ pub fn files(db: &Connection, bucket: &str, prefix: &str, limit: Option<u64>) ->
     Ok(rows)
 }
 
+/// Like `files`, from the first path after `after`: one page of a long listing, found by a
+/// seek on the primary key rather than by skipping the pages before it.
+pub fn files_after(
+    db: &Connection,
+    bucket: &str,
+    prefix: &str,
+    after: &str,
+    limit: u64,
+) -> Result<Vec<EntryRow>, BucketError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE bucket = ?1 AND kind != 1 AND path >= ?2 AND path < ?3 \
+         AND path > ?4 ORDER BY path LIMIT ?5"
+    );
+    let upper = format!("{prefix}\u{10ffff}");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = db.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![bucket, prefix, upper, after, limit], entry_from)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Path, CID and size of files and symlinks whose path starts with `prefix`, in path order:
 /// the plain `bucket files` listing, without the columns it does not print.
 pub fn listing(

@@ -107,6 +107,18 @@ impl FileWalk {
     }
 }
 
+/// A block's length without reading it (for `HEAD`); 404 when it is not here.
+pub fn block_len(store: &dyn BlockSource, cid: &Cid) -> Result<u64, Reject> {
+    if cid.hash().code() == IDENTITY {
+        return Ok(cid.hash().digest().len() as u64);
+    }
+    match store.block_len(cid) {
+        Ok(Some(len)) => Ok(len),
+        Ok(None) => Err(Reject::not_found(format!("block {cid} is not held here"))),
+        Err(e) => Err(Reject::internal(format!("reading block {cid}: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,17 +158,5 @@ mod tests {
                 }
             }
         }
-    }
-}
-
-/// A block's length without reading it (for `HEAD`); 404 when it is not here.
-pub fn block_len(store: &dyn BlockSource, cid: &Cid) -> Result<u64, Reject> {
-    if cid.hash().code() == IDENTITY {
-        return Ok(cid.hash().digest().len() as u64);
-    }
-    match store.block_len(cid) {
-        Ok(Some(len)) => Ok(len),
-        Ok(None) => Err(Reject::not_found(format!("block {cid} is not held here"))),
-        Err(e) => Err(Reject::internal(format!("reading block {cid}: {e}"))),
     }
 }
