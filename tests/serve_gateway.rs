@@ -554,7 +554,7 @@ fn hostile_requests_get_their_status_and_slow_clients_are_dropped() {
         })
         .collect();
     let during = Instant::now();
-    assert_eq!(server.get(&format!("/bucket/a/open.txt"), &[]).body, b"open\n");
+    assert_eq!(server.get("/bucket/a/open.txt", &[]).body, b"open\n");
     assert!(during.elapsed() < Duration::from_secs(5), "served beside the slow clients");
     let mut closed = 0;
     for s in &mut slow {

@@ -7,6 +7,7 @@
 
 pub mod kit;
 pub mod peers;
+pub mod serve;
 pub mod storacha;
 pub mod trustless;
 
