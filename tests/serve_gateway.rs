@@ -522,7 +522,7 @@ fn hostile_requests_get_their_status_and_slow_clients_are_dropped() {
     }
     let root = kit.root("a");
     let server = Server::start(kit.path(), &["--header-timeout", "2"]);
-    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes();
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").into_bytes();
     for path in [
         format!("/ipfs/{root}/../../../etc/passwd"),
         format!("/ipfs/{root}/%2e%2e/%2e%2e/etc/passwd"),
@@ -537,10 +537,15 @@ fn hostile_requests_get_their_status_and_slow_clients_are_dropped() {
     for path in ["/bucket/..%2fb/secret.txt", "/etc/passwd", "/ipfs", "/snapshot/x"] {
         assert_eq!(raw_status(&server, &get(path)), 404, "{path}");
     }
-    let post = format!("POST /ipfs/{root} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    // DNS rebinding: a page whose name now points at 127.0.0.1 is refused without --public.
+    let rebound =
+        format!("GET /bucket/a/open.txt HTTP/1.1\r\nHost: evil.example:{}\r\nConnection: close\r\n\r\n", server.port);
+    assert_eq!(raw_status(&server, rebound.as_bytes()), 403);
+    let post =
+        format!("POST /ipfs/{root} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assert_eq!(raw_status(&server, post.as_bytes()), 405);
     // A head far too large is refused (431) or the connection closed; never served.
-    let big = format!("GET /ipfs/{root} HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1 << 20));
+    let big = format!("GET /ipfs/{root} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n", "a".repeat(1 << 20));
     assert!(matches!(raw_status(&server, big.as_bytes()), 431 | 400 | 0));
 
     // 1,000 clients that send half a request and wait: the server answers others meanwhile,
@@ -549,7 +554,7 @@ fn hostile_requests_get_their_status_and_slow_clients_are_dropped() {
     let mut slow: Vec<TcpStream> = (0..1000)
         .map(|_| {
             let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-            s.write_all(b"GET /ipfs/bafkqaaa HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.write_all(b"GET /ipfs/bafkqaaa HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
             s
         })
         .collect();
@@ -583,7 +588,7 @@ fn a_block_collected_mid_response_ends_it_and_never_changes_it() {
     let server = Server::start(kit.path(), &[]);
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(b"GET /bucket/big/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET /bucket/big/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
     let mut got = vec![0u8; 1 << 20];
     s.read_exact(&mut got).unwrap();
     // Collect the file's blocks while the answer is half sent.
