@@ -603,3 +603,19 @@ fn a_block_collected_mid_response_ends_it_and_never_changes_it() {
     assert_eq!(server.get("/bucket/big/big.bin", &[]).status, 404);
     assert_eq!(server.get("/ipfs/bafkqaaa?format=raw", &[]).status, 200, "still up");
 }
+
+#[test]
+fn bad_serve_configurations_fail_in_one_line() {
+    let kit = Kit::new();
+    kit.ok(&["bucket", "create", "docs"]);
+    kit.fails(&["serve", "--listen", "0.0.0.0:0"], "needs --public");
+    kit.fails(&["serve", "--listen", "0.0.0.0:0", "--public"], "--bucket");
+    kit.fails(&["serve", "--bucket", "nope"], "no bucket named \"nope\"");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    kit.fails(&["serve", "--listen", &addr], "Address already in use");
+    let nowhere = tempfile::tempdir().unwrap();
+    let out = common::ipfs_kit(&["--home", nowhere.path().join("none").to_str().unwrap(), "serve"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no ipfs-kit home"));
+}

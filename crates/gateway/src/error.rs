@@ -2,7 +2,6 @@
 //! answers (`headers::Reject`), never these.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use ipfs_kit_buckets::BucketError;
 
@@ -12,14 +11,13 @@ pub enum GatewayError {
     NotLoopback(SocketAddr),
     #[error("--public serves only the buckets it names: add --bucket NAME")]
     PublicNeedsBuckets,
-    #[error("cannot listen on {addr}: {source}")]
+    // The CLI prints the source after the message (`{:#}`), so it is not repeated here.
+    #[error("cannot listen on {addr}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("no bucket named {0:?} to serve")]
     NoSuchBucket(String),
     #[error(transparent)]
     Home(#[from] BucketError),
-    #[error("cannot start the server runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot start the server runtime")]
+    Runtime(#[source] std::io::Error),
 }
