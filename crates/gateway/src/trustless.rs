@@ -19,26 +19,26 @@ use crate::served::Served;
 
 /// `format=raw`: the terminal block's bytes.
 pub async fn raw(served: &Arc<Served>, content: Arc<Content>) -> Result<Response, Reject> {
-    let asked = content.clone();
-    let (roots, cid, block) = served.read_inline(move |served, home| {
-        check_root(served, home, &asked)?;
-        let resolved = follow(home, &asked)?;
-        let block = if asked.head_only() { Bytes::new() } else { load(home.store(), &resolved.terminal)? };
-        let len = if asked.head_only() {
-            crate::file_range::block_len(home.store(), &resolved.terminal)?
+    let (roots, cid, block, len) = served.read_inline(|served, home| {
+        check_root(served, home, &content)?;
+        let resolved = follow(home, &content)?;
+        let (block, len) = if content.head_only() {
+            (Bytes::new(), crate::file_range::block_len(home.store(), &resolved.terminal)?)
         } else {
-            block.len() as u64
+            let block = load(home.store(), &resolved.terminal)?;
+            let len = block.len() as u64;
+            (block, len)
         };
-        Ok((resolved.roots, resolved.terminal, (block, len)))
+        Ok((resolved.roots, resolved.terminal, block, len))
     })?;
     let etag = format!("\"{cid}.raw\"");
-    let mut response = answer_or_precondition(&content, &etag, Body::from(block.0))?;
+    let mut response = answer_or_precondition(&content, &etag, Body::from(block))?;
     let status_ok = response.status() == StatusCode::OK;
     let headers = response.headers_mut();
     content.content_headers(&roots).apply(headers);
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.ipld.raw"));
     if status_ok {
-        headers.insert(header::CONTENT_LENGTH, value(&block.1.to_string()));
+        headers.insert(header::CONTENT_LENGTH, value(&len.to_string()));
     }
     headers.insert(header::CONTENT_DISPOSITION, value(&format!("attachment; filename=\"{cid}.bin\"")));
     headers.insert(header::ETAG, value(&etag));

@@ -232,12 +232,10 @@ fn parse_range(spec: &str, size: u64) -> RangeAsk {
     let (a, b) = (a.trim(), b.trim());
     let parse = |s: &str| s.parse::<u64>().ok();
     match (a.is_empty(), b.is_empty()) {
+        // `-n`: the last n bytes; none of an empty file.
         (true, false) => match parse(b) {
             Some(0) => RangeAsk::Unsatisfiable,
-            Some(n) if size == 0 => {
-                let _ = n;
-                RangeAsk::Unsatisfiable
-            }
+            Some(_) if size == 0 => RangeAsk::Unsatisfiable,
             Some(n) => RangeAsk::One(size - n.min(size), size),
             None => RangeAsk::Ignore,
         },
@@ -245,19 +243,12 @@ fn parse_range(spec: &str, size: u64) -> RangeAsk {
             let Some(start) = parse(a) else {
                 return RangeAsk::Ignore;
             };
-            let end = if b.is_empty() {
-                Some(size)
-            } else {
-                match parse(b) {
-                    Some(last) if last >= start => Some(last.saturating_add(1).min(size)),
-                    _ => return RangeAsk::Ignore,
-                }
+            let end = match (b.is_empty(), parse(b)) {
+                (true, _) => size,
+                (false, Some(last)) if last >= start => last.saturating_add(1).min(size),
+                _ => return RangeAsk::Ignore,
             };
-            match end {
-                _ if start >= size => RangeAsk::Unsatisfiable,
-                Some(end) => RangeAsk::One(start, end),
-                None => RangeAsk::Ignore,
-            }
+            if start >= size { RangeAsk::Unsatisfiable } else { RangeAsk::One(start, end) }
         }
         (true, true) => RangeAsk::Ignore,
     }
