@@ -53,6 +53,9 @@ pub enum Command {
     /// buckets and snapshots by name (`/bucket/NAME/…`, `/snapshot/ID/BUCKET/…`), Delegated
     /// Routing (`/routing/v1/providers/CID`) and a web page at `/`. Read only; stops on Ctrl-C.
     Serve(ServeArgs),
+    /// Access keys of the S3 endpoint (`serve --s3`).
+    #[command(subcommand)]
+    S3(S3Command),
     /// Manage the snapshot history.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -628,4 +631,49 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 10, value_name = "SECS", hide = true,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout: u64,
+    /// Also serve the buckets over S3 (boto3, the aws CLI, rclone), with the keys of `s3 key
+    /// create`. This makes the server a writer.
+    #[arg(long)]
+    pub s3: bool,
+    /// The S3 endpoint's address; port 0 picks a free one. Anything but loopback needs --public.
+    #[arg(long, default_value = "127.0.0.1:9000", value_name = "ADDR:PORT", requires = "s3")]
+    pub s3_listen: std::net::SocketAddr,
+    /// Large S3 uploads (over 1 MiB) imported at once; more wait (and get SlowDown after 30 s).
+    #[arg(long, default_value_t = 2, value_name = "N", requires = "s3",
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub s3_max_uploads: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum S3Command {
+    /// Access keys.
+    #[command(subcommand)]
+    Key(S3KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum S3KeyCommand {
+    /// Create an access key; its secret is shown this once and never again.
+    Create {
+        /// Reads only: every write is refused.
+        #[arg(long)]
+        read_only: bool,
+        /// Reach only this bucket (repeatable); without it the key reaches every bucket.
+        #[arg(long = "bucket", value_name = "NAME")]
+        buckets: Vec<String>,
+        /// Print JSON for scripts (`access_key_id`, `secret_access_key`, …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the access keys (never their secrets).
+    List {
+        /// Print JSON for scripts, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an access key.
+    Rm {
+        /// The access key id.
+        id: String,
+    },
 }

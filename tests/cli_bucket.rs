@@ -308,7 +308,7 @@ fn a_catalog_of_another_layout_is_refused_clearly() {
         .status()
         .unwrap();
     assert!(status.success());
-    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 3");
+    kit.fails(&["bucket", "list"], "has catalog layout 99, this ipfs-kit reads layout 4");
 }
 
 #[test]
@@ -330,7 +330,7 @@ fn a_layout_1_catalog_is_migrated_on_open() {
         .arg(&catalog)
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "3");
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "4");
 }
 
 #[test]
@@ -371,7 +371,7 @@ fn a_layout_2_catalog_moves_its_read_counts_out_on_open() {
                   print(db.execute('PRAGMA user_version').fetchone()[0], \
                         [c[1] for c in db.execute('PRAGMA table_info(entries)') if 'access' in c[1]])";
     let out = std::process::Command::new("python3").arg("-c").arg(layout).arg(&catalog).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 []", "the columns are gone");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "4 []", "the columns are gone");
 }
 
 /// Two sources with the same name in one `add`: the later replaces the earlier, as two `add`s

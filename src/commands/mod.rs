@@ -9,6 +9,7 @@ mod gc;
 mod hash;
 mod pull;
 mod remote;
+mod s3;
 mod serve;
 mod unlock;
 
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Remote(cmd) => remote::run(&ctx, cmd),
         Command::Pull(args) => pull::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),
+        Command::S3(cmd) => s3::run(&ctx, cmd),
         Command::Demo { json } => demo::run(&ctx, json),
         Command::Snapshots(SnapshotsCommand::Prune { keep, force, json }) => gc::prune(&ctx, keep, force, json),
         Command::Gc { dry_run, json } => gc::gc(&ctx, dry_run, json),

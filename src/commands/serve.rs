@@ -21,10 +21,31 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
     config.log = args.log;
     config.limits.header_timeout = std::time::Duration::from_secs(args.header_timeout);
     config.places = Some(Arc::new(RecordedPlaces { home: ctx.home.root().to_owned() }));
-    ipfs_kit_gateway::serve(config, |addr| {
+    let gateway = ipfs_kit_gateway::bind(config)?;
+    let s3 = if args.s3 {
+        let mut s3 = ipfs_kit_s3::S3Config::new(ctx.home.clone(), args.s3_listen);
+        s3.public = args.public;
+        s3.limits.max_uploads = args.s3_max_uploads as usize;
+        s3.connections.header_timeout = std::time::Duration::from_secs(args.header_timeout);
+        Some(ipfs_kit_s3::bind(s3)?)
+    } else {
+        None
+    };
+    {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{addr}");
-        let _ = out.flush();
+        writeln!(out, "listening on http://{}", gateway.addr())?;
+        if let Some(s3) = &s3 {
+            let addr = s3.addr();
+            writeln!(out, "s3 endpoint http://{addr} (region {})", ipfs_kit_s3::REGION)?;
+            writeln!(out, "aws --endpoint-url http://{addr} s3 ls")?;
+        }
+        out.flush()?;
+    }
+    let threads = gateway.read_threads();
+    ipfs_kit_http::run(threads, move |stop| {
+        let mut servers = vec![gateway.serving(stop.clone())];
+        servers.extend(s3.map(|s3| s3.serving(stop)));
+        servers
     })?;
     Ok(())
 }

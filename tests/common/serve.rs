@@ -4,7 +4,9 @@
 //!
 //! [`Server::start`] runs `ipfs-kit --home HOME serve --listen 127.0.0.1:0 …`, learns the URL
 //! from its first stdout line (`listening on http://127.0.0.1:PORT`) and, on drop, stops it by
-//! PID: SIGTERM, then SIGKILL if it has not exited within 10 s.
+//! PID: SIGTERM, then SIGKILL if it has not exited within 10 s. [`Server::start_s3`] adds
+//! `--s3 --s3-listen 127.0.0.1:0` and learns the S3 endpoint from the second line
+//! (`s3 endpoint http://127.0.0.1:PORT (region us-east-1)`; a third starts `aws --endpoint-url`).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -21,6 +23,9 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`, as the server printed it.
     pub url: String,
     pub port: u16,
+    /// The S3 endpoint, `http://127.0.0.1:PORT`, with [`Server::start_s3`]; empty otherwise.
+    pub s3_url: String,
+    pub s3_port: u16,
     child: Option<Child>,
     /// The server's stderr goes to a file here (a pipe nobody reads could fill and block it).
     log_dir: tempfile::TempDir,
@@ -30,6 +35,41 @@ impl Server {
     /// Starts `ipfs-kit --home HOME serve --listen 127.0.0.1:0 EXTRA…`; panics (with the
     /// server's stderr) if it exits or stays silent before printing its URL.
     pub fn start(home: &Path, extra: &[&str]) -> Server {
+        let (server, _) = Server::spawn(home, extra, 1);
+        server
+    }
+
+    /// Starts `ipfs-kit --home HOME serve --listen 127.0.0.1:0 --s3 --s3-listen 127.0.0.1:0
+    /// EXTRA…` and reads the gateway URL, then the S3 endpoint (`s3 endpoint URL (region
+    /// us-east-1)`), then the line that starts `aws --endpoint-url`; panics on any other shape.
+    pub fn start_s3(home: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--s3", "--s3-listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let (mut server, lines) = Server::spawn(home, &args, 3);
+        let s3_line = lines[1].trim_end();
+        let Some(rest) = s3_line.strip_prefix("s3 endpoint ") else {
+            let status = server.stop();
+            panic!("serve --s3's second line was {s3_line:?} (then it exited: {status}); stderr: {}", server.stderr());
+        };
+        let (url, region) = rest.split_once(' ').unwrap_or((rest, ""));
+        assert_eq!(region, "(region us-east-1)", "serve --s3's second line {s3_line:?}");
+        server.s3_port = url
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the s3 endpoint is {url:?}, not http://127.0.0.1:PORT"));
+        server.s3_url = url.to_owned();
+        assert!(
+            lines[2].starts_with("aws --endpoint-url") && lines[2].contains(url),
+            "serve --s3's third line {:?} should start `aws --endpoint-url` and name {url}",
+            lines[2]
+        );
+        assert_ne!(server.s3_port, server.port, "the gateway and the S3 endpoint share a port");
+        server
+    }
+
+    /// Spawns `serve` and waits for its first `lines` stdout lines (the first must be
+    /// `listening on URL`); returns the server and those lines.
+    fn spawn(home: &Path, extra: &[&str], lines: usize) -> (Server, Vec<String>) {
         let log_dir = tempfile::tempdir().unwrap();
         let stderr = std::fs::File::create(log_dir.path().join("stderr.log")).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ipfs-kit"))
@@ -42,22 +82,44 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("start ipfs-kit serve");
-        // Read the first line in a thread (so a silent server cannot hang the test), then keep
+        // Read the first lines in a thread (so a silent server cannot hang the test), then keep
         // draining stdout so the server never blocks on a full pipe.
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = tx.send(reader.read_line(&mut line).map(|_| line));
+            for _ in 0..lines {
+                let mut line = String::new();
+                let read = reader.read_line(&mut line);
+                let end = matches!(read, Ok(0) | Err(_));
+                let _ = tx.send(read.map(|_| line));
+                if end {
+                    return;
+                }
+            }
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let mut server = Server { url: String::new(), port: 0, child: Some(child), log_dir };
-        let line = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(line)) => line,
-            Ok(Err(e)) => panic!("reading serve's stdout: {e}; stderr: {}", server.stderr()),
-            Err(_) => panic!("serve printed no line in {START_TIMEOUT:?}; stderr: {}", server.stderr()),
-        };
+        let mut server =
+            Server { url: String::new(), port: 0, s3_url: String::new(), s3_port: 0, child: Some(child), log_dir };
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut got = Vec::new();
+        while got.len() < lines {
+            let line = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Ok(line)) if !line.is_empty() => line,
+                Ok(Ok(_)) => {
+                    let status = server.stop();
+                    panic!("serve closed stdout after {got:?} (exit: {status}); stderr: {}", server.stderr())
+                }
+                Ok(Err(e)) => panic!("reading serve's stdout: {e}; stderr: {}", server.stderr()),
+                Err(_) => panic!(
+                    "serve printed {} of {lines} lines in {START_TIMEOUT:?} ({got:?}); stderr: {}",
+                    got.len(),
+                    server.stderr()
+                ),
+            };
+            got.push(line);
+        }
+        let line = &got[0];
         let Some(url) = line.trim_end().strip_prefix("listening on ") else {
             let status = server.stop();
             panic!("serve's first line was {line:?} (then it exited: {status}); stderr: {}", server.stderr());
@@ -67,7 +129,7 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("serve listens on {url:?}, not http://127.0.0.1:PORT"));
         server.url = url.to_owned();
-        server
+        (server, got)
     }
 
     pub fn pid(&self) -> u32 {

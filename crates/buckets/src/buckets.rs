@@ -175,6 +175,10 @@ impl Buckets {
         Ok(WriterLock::acquire(&self.home.lock_path(), &self.command, self.lock_wait, &mut tell)?)
     }
 
+    pub(crate) fn lock_wait(&self) -> Duration {
+        self.lock_wait
+    }
+
     /// Keeps `gc` away from blocks this command writes until it has referenced them.
     pub(crate) fn pin(&mut self) -> Result<BlockPin, BucketError> {
         let on_wait = &mut self.on_wait;
@@ -313,7 +317,7 @@ impl Buckets {
     /// `apply`, with `counts` run on the read counts after the catalog commit and before the
     /// index is written, so the index shows them moved or forgotten with the entries. A crash
     /// in between leaves counts that no longer apply to any entry (see `access.rs`).
-    fn apply_then(
+    pub(crate) fn apply_then(
         &mut self,
         name: &str,
         change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
@@ -408,6 +412,7 @@ impl Buckets {
                 version: bucket.version,
                 access_count: 0,
                 last_accessed: None,
+                object: None,
             });
         }
         catalog::entry(&self.db, name, &path)?
@@ -622,6 +627,7 @@ pub(crate) fn ensure_dir_chain(
             version,
             access_count: 0,
             last_accessed: None,
+            object: None,
         };
         catalog::insert_entry(db, bucket, &row)?;
     }

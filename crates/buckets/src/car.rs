@@ -290,6 +290,7 @@ impl Buckets {
             version: 0,
             access_count: 0,
             last_accessed: None,
+            object: None,
         };
         let target = path.clone();
         self.apply(name, move |db, version, now| {

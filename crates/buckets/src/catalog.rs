@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS entries (
     content_hash BLOB,
     added_at TEXT NOT NULL,
     version INTEGER NOT NULL,
+    md5 BLOB,
+    parts INTEGER,
+    meta TEXT,
     PRIMARY KEY (bucket, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_children ON entries (bucket, parent, name);
@@ -104,6 +107,22 @@ pub struct EntryRow {
     /// the read statistics (`access::apply`) where a view shows them.
     pub access_count: i64,
     pub last_accessed: Option<String>,
+    /// What an S3 client wrote with the file (`ipfs-kit serve --s3`); `None` for files added
+    /// any other way. A row replaced by `bucket add` loses it, so it never describes other bytes.
+    pub object: Option<ObjectAttrs>,
+}
+
+/// A file's S3 attributes, kept beside its CID: the MD5 its ETag is made of, and the metadata
+/// its writer sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectAttrs {
+    /// MD5 of the bytes (single part), or of the parts' MD5s (multipart); `None` when not
+    /// known (a copy of a file added by `bucket add`).
+    pub md5: Option<[u8; 16]>,
+    /// The number of parts of a multipart upload; `None` for a single PUT.
+    pub parts: Option<u32>,
+    /// Content-Type, user metadata and the like, as the S3 layer encodes them.
+    pub meta: Option<String>,
 }
 
 /// Opens the catalog, creating its tables. `access` is the home's read statistics, which an
@@ -113,7 +132,7 @@ pub fn open(path: &Path, access: &mut Connection) -> Result<Connection, BucketEr
         std::fs::create_dir_all(dir).map_err(BucketError::io(dir))?;
     }
     check_schema_version(path)?;
-    let db = ipfs_kit_blockstore::open_sqlite(path, SCHEMA)?;
+    let db = ipfs_kit_blockstore::open_sqlite(path, &format!("{SCHEMA}{}", crate::uploads::SCHEMA))?;
     migrate(&db, access)?;
     // INSERT OR REPLACE must fire the delete trigger for the row it replaces.
     db.pragma_update(None, "recursive_triggers", "ON")?;
@@ -136,8 +155,9 @@ pub fn open_read_only(path: &Path) -> Result<Connection, BucketError> {
 
 /// The catalog layout this build reads and writes, kept in SQLite's `user_version`.
 /// 1: issue 3's layout; 2: adds `buckets.index_cid`; 3: read counts move out of `entries`
-/// (`access_count`, `last_accessed`) into `access.sqlite`.
-pub const SCHEMA_VERSION: i64 = 3;
+/// (`access_count`, `last_accessed`) into `access.sqlite`; 4: S3 attributes of entries (`md5`,
+/// `parts`, `meta`).
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Brings an older layout up to date in one transaction. A new file has every table from
 /// `SCHEMA` already and only needs its version set.
@@ -161,6 +181,12 @@ fn migrate(db: &Connection, access: &mut Connection) -> Result<(), BucketError> 
         }
         if found < 3 && has_column(db, "entries", "last_accessed")? {
             db.execute_batch("ALTER TABLE entries DROP COLUMN last_accessed")?;
+        }
+        for column in ["md5 BLOB", "parts INTEGER", "meta TEXT"] {
+            let name = column.split(' ').next().expect("a column name");
+            if found < 4 && !has_column(db, "entries", name)? {
+                db.execute_batch(&format!("ALTER TABLE entries ADD COLUMN {column}"))?;
+            }
         }
         db.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(())
@@ -250,7 +276,8 @@ fn bucket_from(r: &Row<'_>) -> rusqlite::Result<BucketRow> {
 
 const BUCKET_COLUMNS: &str =
     "name, profile, root, root_tsize, version, change_seq, indexed_seq, created_at, updated_at";
-const ENTRY_COLUMNS: &str = "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version";
+const ENTRY_COLUMNS: &str =
+    "path, kind, cid, size, tsize, mtime, mode, content_hash, added_at, version, md5, parts, meta";
 
 fn entry_from(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     let hash: Option<Vec<u8>> = r.get(7)?;
@@ -267,7 +294,15 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
         version: r.get(9)?,
         access_count: 0,
         last_accessed: None,
+        object: object_from(r.get(10)?, r.get(11)?, r.get(12)?),
     })
+}
+
+fn object_from(md5: Option<Vec<u8>>, parts: Option<u32>, meta: Option<String>) -> Option<ObjectAttrs> {
+    if md5.is_none() && parts.is_none() && meta.is_none() {
+        return None;
+    }
+    Some(ObjectAttrs { md5: md5.and_then(|m| m.try_into().ok()), parts, meta })
 }
 
 pub fn bucket(db: &Connection, name: &str) -> Result<Option<BucketRow>, BucketError> {
@@ -566,8 +601,8 @@ pub fn delete_subtree(db: &Connection, bucket: &str, path: &str) -> Result<usize
 pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), BucketError> {
     let mut stmt = db.prepare_cached(
         "INSERT OR REPLACE INTO entries (bucket, path, parent, name, kind, cid, mh, size, tsize, mtime, mode, \
-         content_hash, added_at, version) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         content_hash, added_at, version, md5, parts, meta) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     stmt.execute(params![
         bucket,
@@ -584,6 +619,9 @@ pub fn insert_entry(db: &Connection, bucket: &str, e: &EntryRow) -> Result<(), B
         e.content_hash.map(|h| h.to_vec()),
         e.added_at,
         e.version,
+        e.object.as_ref().and_then(|o| o.md5.map(|m| m.to_vec())),
+        e.object.as_ref().and_then(|o| o.parts),
+        e.object.as_ref().and_then(|o| o.meta.as_deref()),
     ])?;
     Ok(())
 }

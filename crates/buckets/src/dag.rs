@@ -145,6 +145,7 @@ pub fn tree_rows(
                 version,
                 access_count: 0,
                 last_accessed: None,
+                object: None,
             });
         }
     }

@@ -53,6 +53,10 @@ pub enum BucketError {
     BadExport { path: String, reason: &'static str },
     #[error("snapshot {id}: {reason}")]
     BadSnapshot { id: String, reason: &'static str },
+    #[error("no multipart upload {0:?} (it was completed or aborted, or never existed)")]
+    NoSuchUpload(String),
+    #[error("the catalog holds a damaged record: {0}")]
+    Corrupt(String),
     #[error("no snapshot {0:?} (see `ipfs-kit bucket snapshots`)")]
     NoSuchSnapshot(String),
     #[error("bucket {bucket:?} is not in snapshot {snapshot}")]

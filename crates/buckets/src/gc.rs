@@ -75,6 +75,7 @@ impl Buckets {
     pub(crate) fn gc_roots(&self) -> Result<Vec<Cid>, BucketError> {
         let mut roots: Vec<Cid> = catalog::buckets(&self.db)?.into_iter().map(|b| b.root).collect();
         roots.extend(catalog::index_cids(&self.db)?);
+        roots.extend(crate::uploads::part_roots(&self.db)?);
         for record in manifest::list(&self.home)? {
             roots.extend(record_roots(&record)?);
         }

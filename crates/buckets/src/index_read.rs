@@ -96,6 +96,7 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<EntryRow>, BucketError> {
             access_count: count.value(i),
             // The index shows the add time when a file was never read.
             last_accessed: (count.value(i) > 0 && !accessed.is_null(i)).then(|| last.to_owned()),
+            object: None,
         });
     }
     Ok(rows)

@@ -168,6 +168,7 @@ mod tests {
                     version: 1,
                     access_count: if read { 3 } else { 0 },
                     last_accessed: read.then(|| "2026-02-01T00:00:00.000000Z".into()),
+                    object: None,
                 }
             });
             Ok(rows

@@ -29,6 +29,7 @@ mod index_sync;
 pub mod manifest;
 pub mod mime;
 pub mod names;
+pub mod objects;
 pub mod pull;
 pub mod pull_dag;
 pub mod restore;
@@ -37,8 +38,9 @@ pub mod snapshot;
 mod staging;
 pub mod time;
 pub mod tree;
+pub mod uploads;
 
 pub use buckets::{AddReport, BucketSummary, Buckets, Found, Waiting};
-pub use catalog::{BucketRow, EntryRow};
+pub use catalog::{BucketRow, EntryRow, ObjectAttrs};
 pub use error::BucketError;
 pub use home::Home;

@@ -22,7 +22,8 @@ pub fn rebuild(
     dirty: impl IntoIterator<Item = String>,
     sink: &mut dyn BlockSink,
 ) -> Result<Node, BucketError> {
-    let mut dirs = BTreeSet::new();
+    // The root at least: a change whose every part was refused still gives its (same) root.
+    let mut dirs = BTreeSet::from([(usize::MAX, String::new())]);
     for mut dir in dirty {
         loop {
             let parent = parent_of(&dir).to_owned();

@@ -41,4 +41,4 @@ mod web;
 
 pub use config::{Place, Places, ServeConfig};
 pub use error::GatewayError;
-pub use server::serve;
+pub use server::{Bound, bind, serve};

@@ -190,6 +190,7 @@ mod tests {
             version: 1,
             access_count: 0,
             last_accessed: None,
+            object: None,
         }
     }
 
