@@ -420,7 +420,8 @@ fn a_declared_5_gib_plus_one_is_refused_before_the_body() {
     assert_error(&put, 400, "EntityTooLarge", "UploadPart declaring 5 GiB + 1");
     assert!(started.elapsed() < Duration::from_secs(20), "the refusals took {:?}", started.elapsed());
 
-    let parts = env.peer.boto("list_parts", json!({"Bucket": BUCKET, "Key": "huge-mp.bin", "UploadId": upload_id}), None);
+    let parts =
+        env.peer.boto("list_parts", json!({"Bucket": BUCKET, "Key": "huge-mp.bin", "UploadId": upload_id}), None);
     assert_eq!(parts["status"], 200, "{parts}");
     assert!(parts["result"].get("Parts").is_none_or(|p| p.as_array().unwrap().is_empty()), "no part: {parts}");
     env.assert_absent("huge.bin");
@@ -437,9 +438,11 @@ fn a_body_cut_short_stores_nothing() {
     env.assert_serves("seed.txt", b"seed\n");
     let files_before = env.files();
     let root_before = env.root();
-    for (key, declared, send) in
-        [("cut-small.bin", 512 * 1024, 100 * 1024), ("cut-1m.bin", 100 * MIB, MIB), ("cut-12m.bin", 100 * MIB, 12 * MIB)]
-    {
+    for (key, declared, send) in [
+        ("cut-small.bin", 512 * 1024, 100 * 1024),
+        ("cut-1m.bin", 100 * MIB, MIB),
+        ("cut-12m.bin", 100 * MIB, 12 * MIB),
+    ] {
         let mut client = env.slow_put(key, declared as u64, send, 256 * 1024, 0.0, "close");
         read_until(&mut client, Duration::from_secs(120), |l| l == "closed");
         assert!(client.wait().unwrap().success());
@@ -580,7 +583,8 @@ fn multipart_completes_are_checked_and_aborts_are_collected() {
         );
         small_etags.push(up["result"]["ETag"].as_str().expect("an ETag").to_owned());
     }
-    let answer = complete(&mut env, &small_id, "mp/small.bin", completed(&[(1, &small_etags[0]), (2, &small_etags[1])]));
+    let answer =
+        complete(&mut env, &small_id, "mp/small.bin", completed(&[(1, &small_etags[0]), (2, &small_etags[1])]));
     assert_error(&answer, 400, "EntityTooSmall", "two 1 MiB parts");
 
     // Unknown ids, and a real id under another key.
@@ -596,7 +600,8 @@ fn multipart_completes_are_checked_and_aborts_are_collected() {
         assert_error(&up, 404, "NoSuchUpload", &format!("upload_part {what}"));
         let list = env.peer.boto("list_parts", json!({"Bucket": BUCKET, "Key": k, "UploadId": upload}), None);
         assert_error(&list, 404, "NoSuchUpload", &format!("list_parts {what}"));
-        let abort = env.peer.boto("abort_multipart_upload", json!({"Bucket": BUCKET, "Key": k, "UploadId": upload}), None);
+        let abort =
+            env.peer.boto("abort_multipart_upload", json!({"Bucket": BUCKET, "Key": k, "UploadId": upload}), None);
         assert_error(&abort, 404, "NoSuchUpload", &format!("abort {what}"));
     }
 
@@ -617,7 +622,8 @@ fn multipart_completes_are_checked_and_aborts_are_collected() {
     assert_eq!(dry["dead_blocks"], 0, "nothing is dead while the uploads live: {dry}");
 
     for (upload, k) in [(id.as_str(), key), (small_id.as_str(), "mp/small.bin")] {
-        let abort = env.peer.boto("abort_multipart_upload", json!({"Bucket": BUCKET, "Key": k, "UploadId": upload}), None);
+        let abort =
+            env.peer.boto("abort_multipart_upload", json!({"Bucket": BUCKET, "Key": k, "UploadId": upload}), None);
         assert_eq!(abort["status"], 204, "abort: {abort}");
     }
     let answer = complete(&mut env, &id, key, completed(&[(1, e1), (2, e2), (3, e3)]));

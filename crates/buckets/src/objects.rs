@@ -74,6 +74,39 @@ impl ObjectBlocks<'_> {
         Ok(files.import(reader, Path::new("object body"), size_hint, &mut self.writer, &mut |_| {})?)
     }
 
+    /// Joins the file DAGs `parts` (in order) into the DAG of their concatenated bytes, reusing
+    /// their leaves: only the new inner nodes are written. This gives the CID that importing
+    /// the whole file gives when every part but the last is a whole number of chunks, and
+    /// `None` otherwise (or for a DAG not shaped as this importer writes), in which case the
+    /// caller imports the bytes again.
+    pub fn join(
+        &mut self,
+        profile: &Profile,
+        parts: &[Node],
+        source: &dyn ipfs_kit_unixfs::BlockSource,
+    ) -> Result<Option<Node>, BucketError> {
+        let chunk = profile.chunk_size as u64;
+        let Some((last, init)) = parts.split_last() else {
+            return Ok(None);
+        };
+        if init.iter().any(|p| p.filesize == 0 || p.filesize % chunk != 0) || (init.is_empty() && last.filesize == 0) {
+            return Ok(None);
+        }
+        let reader = ipfs_kit_unixfs::DagReader::trusting(source);
+        let mut layout = ipfs_kit_unixfs::file::BalancedLayout::new(profile);
+        for part in parts.iter().filter(|p| p.filesize > 0) {
+            let leaves = match reader.file_leaves(*part) {
+                Ok(leaves) => leaves,
+                Err(ipfs_kit_unixfs::ReadError::SizeMismatch { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            for leaf in leaves {
+                layout.push(leaf, &mut self.writer)?;
+            }
+        }
+        Ok(Some(layout.finish(&mut self.writer)?))
+    }
+
     /// Makes the imported blocks durable and visible. The returned pin keeps `gc` from them
     /// until it drops: hold it until the catalog change that references them is committed.
     pub fn commit(self) -> Result<BlockPin, BucketError> {

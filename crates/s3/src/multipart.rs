@@ -10,7 +10,7 @@ use std::sync::Arc;
 use ipfs_kit_buckets::ObjectAttrs;
 use ipfs_kit_buckets::objects::ObjectChange;
 use ipfs_kit_buckets::uploads::{Part as StoredPart, Upload};
-use s3s::crypto::{Checksum as _, Md5};
+use s3s::crypto::{Checksum as _, Md5, Sha256};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -174,19 +174,29 @@ pub async fn complete(
     let mut write = new_write(target.path().to_owned(), &meta);
     write.attrs = ObjectAttrs { md5: Some(md5), parts: Some(chosen.len() as u32), meta: upload.meta.clone() };
     write.completes = Some(upload.id.clone());
-    // The object is imported again from its parts' DAGs: its CID is then the one `ipfs-kit
-    // hash` gives for the whole file, whatever the part sizes were.
+    // The object's DAG is its parts' leaves under new inner nodes when the parts are whole
+    // chunks (awscli's 8 MiB and rclone's 5 MiB parts are), else the bytes are imported again:
+    // either way its CID is the one `ipfs-kit hash` gives for the whole file.
     let name = input.bucket.clone();
     let (write, pin) = kit
         .import(move |b| {
             let profile = b.profile(&name).map_err(from_bucket)?;
-            let total: u64 = chosen.iter().map(|p| p.node.filesize).sum();
+            let nodes: Vec<ipfs_kit_unixfs::Node> = chosen.iter().map(|p| p.node).collect();
+            let total: u64 = nodes.iter().map(|n| n.filesize).sum();
             let mut blocks = b.object_blocks().map_err(from_bucket)?;
-            let cids = chosen.into_iter().map(|p| p.node.cid).collect();
+            let cids: Vec<cid::Cid> = nodes.iter().map(|n| n.cid).collect();
             let mut parts = PartsReader { store: b.store(), parts: cids, at: 0, current: None };
-            let imported = blocks.import(&profile, &mut parts, Some(total)).map_err(from_bucket)?;
-            write.node = imported.node;
-            write.sha256 = imported.sha256;
+            match blocks.join(&profile, &nodes, b.store()).map_err(from_bucket)? {
+                Some(node) => {
+                    write.node = node;
+                    write.sha256 = Some(sha256_of(&mut parts)?);
+                }
+                None => {
+                    let imported = blocks.import(&profile, &mut parts, Some(total)).map_err(from_bucket)?;
+                    write.node = imported.node;
+                    write.sha256 = imported.sha256;
+                }
+            }
             let pin = blocks.commit().map_err(from_bucket)?;
             Ok((write, pin))
         })
@@ -206,6 +216,20 @@ pub async fn complete(
         ..Default::default()
     };
     Ok(S3Response::with_headers(output, written_headers(Some(&cid), &bucket)))
+}
+
+/// The SHA-256 of the bytes `reader` gives (the catalog's `content_hash`).
+fn sha256_of(reader: &mut dyn Read) -> S3Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) => return Err(crate::answers::internal(&e)),
+        }
+    }
+    Ok(hasher.finalize().as_ref().try_into().expect("32 bytes"))
 }
 
 /// The parts' bytes one after another, from their DAGs in the store.

@@ -12,6 +12,7 @@ use cid::Cid;
 use crate::block::{BlockSource, DAG_PB, IDENTITY, RAW};
 use crate::data::{DataType, UnixFsData};
 use crate::error::ReadError;
+use crate::file::Node;
 use crate::hamt::{MURMUR3_X64_64, hash_name, slot_prefix};
 use crate::import::EntryKind;
 use crate::pb::{PbLink, PbNode};
@@ -254,6 +255,46 @@ impl<'s> DagReader<'s> {
         }
     }
 
+    /// The leaves of the file DAG at `root` (whose sizes the caller knows from its parent
+    /// link), in order, as `BalancedLayout` takes them: only the inner nodes are read, the
+    /// leaves' sizes come from their parents' `blocksizes` and link `Tsize`s. A multipart
+    /// upload's parts are joined this way without reading or hashing their bytes again.
+    pub fn file_leaves(&self, root: Node) -> Result<Vec<Node>, ReadError> {
+        let mut leaves = Vec::new();
+        self.collect_leaves(root, 0, &mut leaves)?;
+        Ok(leaves)
+    }
+
+    fn collect_leaves(&self, node: Node, depth: usize, out: &mut Vec<Node>) -> Result<(), ReadError> {
+        if node.cid.codec() == RAW {
+            out.push(node);
+            return Ok(());
+        }
+        if depth >= MAX_DEPTH {
+            return Err(ReadError::TooDeep { cid: node.cid, limit: MAX_DEPTH });
+        }
+        let (pb, kind) = self.pb_node(&node.cid)?;
+        if !matches!(kind, DataType::File | DataType::Raw) {
+            return Err(unexpected(&node.cid, "file", kind));
+        }
+        if pb.links.is_empty() {
+            out.push(node);
+            return Ok(());
+        }
+        let data = pb.data.as_deref().unwrap_or_default();
+        let msg = UnixFsData::decode(data).map_err(|source| ReadError::Decode { cid: node.cid, source })?;
+        if msg.data.as_ref().is_some_and(|d| !d.is_empty()) || msg.blocksizes.len() != pb.links.len() {
+            // Bytes in an inner node, or sizes that do not match the links: not a DAG this
+            // importer writes, so its leaves alone do not describe it.
+            return Err(ReadError::SizeMismatch { cid: node.cid });
+        }
+        for (link, filesize) in pb.links.iter().zip(&msg.blocksizes) {
+            let tsize = link.tsize.ok_or(ReadError::SizeMismatch { cid: node.cid })?;
+            self.collect_leaves(Node { cid: link.cid, filesize: *filesize, tsize }, depth + 1, out)?;
+        }
+        Ok(())
+    }
+
     /// What a directory entry is, reading only dag-pb nodes: a raw block is always a file.
     pub fn entry_kind(&self, cid: &Cid) -> Result<EntryKind, ReadError> {
         if cid.codec() == RAW {
@@ -436,6 +477,24 @@ mod tests {
                 DagReader::new(&blocks).cat(&root.cid).unwrap().starting_at(start).read_to_end(&mut out).unwrap();
                 assert_eq!(out, data[(start as usize).min(100)..], "from {start}");
             }
+        }
+    }
+
+    #[test]
+    fn joined_leaves_of_aligned_parts_give_the_whole_file() {
+        for base in [Profile::UNIXFS_V1_2025, Profile::UNIXFS_V0_2015] {
+            let profile = Profile { chunk_size: 3, max_links: 2, ..base };
+            let data = bytes(100);
+            let mut blocks = MemoryBlocks::new();
+            let whole = import_file(&mut &data[..], Path::new("t"), &profile, &mut blocks).unwrap();
+            let mut layout = crate::file::BalancedLayout::new(&profile);
+            for part in [&data[..30], &data[30..33], &data[33..]] {
+                let root = import_file(&mut &part[..], Path::new("p"), &profile, &mut blocks).unwrap();
+                for leaf in DagReader::new(&blocks).file_leaves(root).unwrap() {
+                    layout.push(leaf, &mut blocks).unwrap();
+                }
+            }
+            assert_eq!(layout.finish(&mut blocks).unwrap(), whole);
         }
     }
 
