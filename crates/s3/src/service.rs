@@ -82,3 +82,43 @@ impl S3 for S3Kit {
         multipart::list_uploads(&self.0, req).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `docs/s3.md`'s compatibility table lists exactly the operations implemented here as
+    /// supported, and nothing implemented is missing from it.
+    #[test]
+    fn the_compatibility_table_matches_the_implementation() {
+        let source = include_str!("service.rs");
+        let body = &source[..source.find("#[cfg(test)]").expect("the tests follow the impl")];
+        let implemented: std::collections::BTreeSet<String> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("async fn "))
+            .map(|l| l.split('(').next().expect("a name").split('_').map(pascal).collect())
+            .collect();
+        let docs = include_str!("../../../docs/s3.md");
+        let table = &docs[docs.find("## Compatibility").expect("a compatibility section")..];
+        let mut supported = std::collections::BTreeSet::new();
+        for row in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| operation")) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            match cells[2] {
+                "supported" | "partial" => {
+                    supported.insert(cells[1].to_owned());
+                }
+                "not supported" => {
+                    for op in cells[1].split(", ") {
+                        assert!(!implemented.contains(op), "{op} is implemented but listed as not supported");
+                    }
+                }
+                other => panic!("unknown status {other:?} in row {row:?}"),
+            }
+        }
+        assert_eq!(supported, implemented, "docs/s3.md's supported rows and the S3 impl differ");
+    }
+
+    fn pascal(word: &str) -> String {
+        let mut chars = word.chars();
+        let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+        first.chain(chars).collect()
+    }
+}
