@@ -165,10 +165,26 @@ impl Env {
 
     /// `hostile.py … slow-put` as a child (see its usage), stdout piped.
     fn slow_put(&self, key: &str, declared: u64, send: usize, chunk: usize, pause: f64, then: &str) -> Child {
+        self.slow_upload(key, "", declared, send, chunk, pause, then)
+    }
+
+    /// As [`Env::slow_put`], with a query (`partNumber=N&uploadId=ID` makes it an UploadPart).
+    #[allow(clippy::too_many_arguments)]
+    fn slow_upload(
+        &self,
+        key: &str,
+        query: &str,
+        declared: u64,
+        send: usize,
+        chunk: usize,
+        pause: f64,
+        then: &str,
+    ) -> Child {
         Command::new(python())
             .arg(helper_script())
             .args([&self.server.s3_url, &self.id, &self.secret, "slow-put", BUCKET, key])
             .args([declared.to_string(), send.to_string(), chunk.to_string(), pause.to_string(), then.to_owned()])
+            .arg(query)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -465,6 +481,18 @@ fn a_body_cut_short_stores_nothing() {
         wait_no_tmp_packs(env.kit.path(), Duration::from_secs(20));
         env.assert_absent(key);
     }
+    // An UploadPart cut short keeps no part.
+    let create = env.peer.boto("create_multipart_upload", json!({"Bucket": BUCKET, "Key": "cut-mp.bin"}), None);
+    let id = create["result"]["UploadId"].as_str().expect("an upload id").to_owned();
+    let query = format!("partNumber=1&uploadId={id}");
+    let mut client = env.slow_upload("cut-mp.bin", &query, 20 * MIB as u64, 6 * MIB, 256 * 1024, 0.0, "close");
+    read_until(&mut client, Duration::from_secs(120), |l| l == "closed");
+    assert!(client.wait().unwrap().success());
+    wait_no_tmp_packs(env.kit.path(), Duration::from_secs(20));
+    let list = env.peer.boto("list_parts", json!({"Bucket": BUCKET, "Key": "cut-mp.bin", "UploadId": id}), None);
+    assert_eq!(list["status"], 200, "{list}");
+    assert!(list["result"].get("Parts").is_none_or(|p| p.as_array().unwrap().is_empty()), "no part kept: {list}");
+
     assert_eq!(env.files(), files_before, "cut bodies wrote nothing");
     assert_eq!(env.root(), root_before);
     env.finish();
@@ -588,9 +616,10 @@ fn multipart_completes_are_checked_and_aborts_are_collected() {
     // A second upload whose parts are all under 5 MiB.
     let small = env.peer.boto("create_multipart_upload", json!({"Bucket": BUCKET, "Key": "mp/small.bin"}), None);
     let small_id = small["result"]["UploadId"].as_str().unwrap().to_owned();
+    let (small_file, _) = env.body_file("mp-small.bin", &Rng::new(4).bytes(2 * MIB));
     let mut small_etags = Vec::new();
     for n in 1..=2 {
-        let body = json!({"file": file.to_str().unwrap(), "offset": (n - 1) * MIB, "len": MIB});
+        let body = json!({"file": small_file.to_str().unwrap(), "offset": (n - 1) * MIB, "len": MIB});
         let up = env.peer.boto(
             "upload_part",
             json!({"Bucket": BUCKET, "Key": "mp/small.bin", "UploadId": small_id, "PartNumber": n}),
@@ -655,6 +684,42 @@ fn multipart_completes_are_checked_and_aborts_are_collected() {
     let again = env.kit.json(&["gc"]);
     assert_eq!(again["dead_blocks"], 0, "a second gc finds nothing: {again}");
     env.assert_absent(key);
+    env.finish();
+}
+
+/// A Complete retried after it succeeded (its answer lost) is answered with the stored result,
+/// 200 and the same ETag, not `NoSuchUpload` (docs/s3-plan.md §4.3: "a retried Complete of a
+/// `completed` upload answers the stored result"), and the object is written once.
+#[test]
+#[ignore = "BUG: a retried CompleteMultipartUpload of a completed upload answers 404 NoSuchUpload \
+            (multipart::upload_of finds no upload once Complete dropped it); the plan (§4.3) says it \
+            answers the stored result, so a client whose first answer was lost sees a failure"]
+fn a_retried_complete_answers_the_stored_result() {
+    let Some(mut env) = Env::new() else { return };
+    let key = "retry/object.bin";
+    let data = Rng::new(6).bytes(6 * MIB);
+    let (file, _) = env.body_file("retry.bin", &data);
+    let create = env.peer.boto("create_multipart_upload", json!({"Bucket": BUCKET, "Key": key}), None);
+    let id = create["result"]["UploadId"].as_str().expect("an upload id").to_owned();
+    let mut parts = Vec::new();
+    for (n, (offset, len)) in [(0, 5 * MIB), (5 * MIB, MIB)].into_iter().enumerate() {
+        let body = json!({"file": file.to_str().unwrap(), "offset": offset, "len": len});
+        let up = env.peer.boto(
+            "upload_part",
+            json!({"Bucket": BUCKET, "Key": key, "UploadId": id, "PartNumber": n + 1}),
+            Some(body),
+        );
+        parts.push((n as i64 + 1, up["result"]["ETag"].as_str().expect("an ETag").to_owned()));
+    }
+    let list: Vec<(i64, &str)> = parts.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    let args = json!({"Bucket": BUCKET, "Key": key, "UploadId": id, "MultipartUpload": completed(&list)});
+    let first = env.peer.boto("complete_multipart_upload", args.clone(), None);
+    assert_eq!(first["status"], 200, "{first}");
+    let root = env.root();
+    let again = env.peer.boto("complete_multipart_upload", args, None);
+    assert_eq!(again["status"], 200, "the retried Complete: {again}");
+    assert_eq!(again["result"]["ETag"], first["result"]["ETag"], "{again}");
+    assert_eq!(env.root(), root, "the retry changed nothing");
     env.finish();
 }
 
@@ -744,6 +809,36 @@ fn a_server_killed_mid_multipart_resumes() {
     assert_eq!(env.root(), want, "the bucket's root vs ipfs-kit hash --hidden of the tree");
     assert_eq!(env.files(), BTreeSet::from([key.to_owned()]));
     check_clean(&env.kit);
+    env.finish();
+}
+
+/// The server is killed (SIGKILL) while a 100 MiB PUT streams in: restarted on the same home,
+/// the object does not exist, `check --read-data` exits 0, and `gc` removes whatever
+/// temporary pack the crash left (counted as orphan files).
+#[test]
+fn a_server_killed_mid_body_leaves_only_what_gc_removes() {
+    let Some(mut env) = Env::new() else { return };
+    env.assert_serves("seed.txt", b"seed\n");
+    let files_before = env.files();
+    let root_before = env.root();
+    let mut client = env.slow_put("crash.bin", 100 * MIB as u64, 100 * MIB, 256 * 1024, 0.01, "close");
+    read_until(&mut client, Duration::from_secs(120), |l| sent(l) >= 20 * MIB);
+    let pid = env.server.pid().to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success(), "kill -9 {pid}");
+    let status = env.server.stop();
+    assert!(!status.success(), "the server died of SIGKILL: {status}");
+    let _ = client.kill();
+    client.wait().unwrap();
+    let left = tmp_packs(env.kit.path());
+    check_clean(&env.kit);
+    env.restart();
+    env.assert_absent("crash.bin");
+    assert_eq!(env.files(), files_before);
+    assert_eq!(env.root(), root_before);
+    let gc = env.kit.json(&["gc"]);
+    assert!(gc["orphan_files"].as_u64().unwrap() >= left.len() as u64, "gc with {left:?} left by the crash: {gc}");
+    assert!(tmp_packs(env.kit.path()).is_empty(), "gc removed the crash's temporary packs");
+    env.assert_serves("seed.txt", b"seed\n");
     env.finish();
 }
 
@@ -859,5 +954,26 @@ fn unsigned_unknown_and_overlong_credentials_are_refused() {
 
     assert_eq!(env.files(), files_before, "refused requests wrote nothing");
     assert_eq!(env.root(), root_before);
+    env.finish();
+}
+
+/// The 7-day cap on presigned V4 URLs holds however the query spells `X-Amz-Expires`: a name
+/// with a needless percent-escape (`X-Amz-Expire%73`, `%58-Amz-Expires`) decodes to the same
+/// parameter for the signature check, so it must be refused the same way.
+#[test]
+#[ignore = "BUG: the X-Amz-Expires cap (auth.rs Policy::check) compares the raw query name; \
+            `X-Amz-Expire%73=315360000` (or `%58-Amz-Expires`) is decoded by s3s, still matches \
+            the signature, and gives a presigned URL valid for 10 years (any u32)"]
+fn an_escaped_x_amz_expires_does_not_bypass_the_7_day_cap() {
+    let Some(mut env) = Env::new() else { return };
+    env.assert_serves("seed.txt", b"seed\n");
+    for spelling in ["X-Amz-Expire%73=", "%58-Amz-Expires=", "X-Amz-%45xpires="] {
+        let answer = env.peer.call(json!({
+            "op": "presign", "call": "get_object", "args": {"Bucket": BUCKET, "Key": "seed.txt"},
+            "expires": 315_360_000u64, "method": "GET", "rewrite": [["X-Amz-Expires=", spelling]],
+        }));
+        assert!(answer["url"].as_str().unwrap().contains(spelling), "{answer}");
+        assert_error(&answer, 400, "AuthorizationQueryParametersError", &format!("presigned GET with {spelling}"));
+    }
     env.finish();
 }

@@ -4,8 +4,9 @@
 usage: hostile.py ENDPOINT ACCESS SECRET
     Reads one JSON command per line on stdin and answers each with one JSON line on stdout
     (commands below). Never retries, never follows a redirect.
-usage: hostile.py ENDPOINT ACCESS SECRET slow-put BUCKET KEY DECLARED SEND CHUNK PAUSE THEN
-    A SigV4-signed PutObject (UNSIGNED-PAYLOAD) on a raw socket declaring `Content-Length:
+usage: hostile.py ENDPOINT ACCESS SECRET slow-put BUCKET KEY DECLARED SEND CHUNK PAUSE THEN [QUERY]
+    A SigV4-signed PutObject (or, with QUERY `partNumber=N&uploadId=ID`, UploadPart;
+    UNSIGNED-PAYLOAD) on a raw socket declaring `Content-Length:
     DECLARED`, that sends SEND bytes in pieces of CHUNK with PAUSE seconds after each, printing
     `sent N` (flushed) after each piece; then THEN: `close` (closes the socket, prints
     `closed`), `silent` (prints `silent` and sleeps, socket open, until killed) or `answer`
@@ -25,8 +26,9 @@ Commands (a JSON object with "op"):
   sent as given ("$md5" and "$crc32" are replaced by the body's Content-MD5 and
   x-amz-checksum-crc32); Content-Length is added only if not given. Answers {"status", "headers",
   "body" (text), "code", "message"} ("code"/"message" from an XML error body, else null).
-- {"op": "presign", "call": NAME, "args": {...}, "expires": SECS, "method": "GET"}: a SigV4
-  presigned URL from boto3, fetched once; answers {"url", and the "raw" answer fields}.
+- {"op": "presign", "call": NAME, "args": {...}, "expires": SECS, "method": "GET",
+  "rewrite"?: [[OLD, NEW], ...]}: a SigV4 presigned URL from boto3 (with each OLD text of it
+  replaced by NEW), fetched once; answers {"url", and the "raw" answer fields}.
 
 BODY is {"text": STR} or {"file": PATH, "offset"?: N, "len"?: N} (bytes of a file).
 """
@@ -195,6 +197,8 @@ def boto(cmd):
 def presign(cmd):
     s3 = client(cmd.get("access"), cmd.get("secret"))
     url = s3.generate_presigned_url(cmd["call"], Params=cmd.get("args", {}), ExpiresIn=cmd["expires"])
+    for old, new in cmd.get("rewrite", []):
+        url = url.replace(old, new)
     out = fetch(url, cmd.get("method", "GET"))
     out["url"] = url
     return out
@@ -213,17 +217,21 @@ def serve_commands():
         sys.stdout.flush()
 
 
-def slow_put(bucket, key, declared, send, chunk, pause, then):
+def slow_put(bucket, key, declared, send, chunk, pause, then, query=""):
     from urllib.parse import quote
     path = f"/{quote(bucket)}/{quote(key, safe='/')}"
-    headers = sign_v4("PUT", path, "", {"Content-Length": str(declared)}, b"", "UNSIGNED-PAYLOAD")
+    headers = sign_v4("PUT", path, query, {"Content-Length": str(declared)}, b"", "UNSIGNED-PAYLOAD")
     sock = socket.create_connection((HOST, PORT), timeout=600)
-    send_head(sock, "PUT", path, headers)
+    send_head(sock, "PUT", path + (f"?{query}" if query else ""), headers)
     piece = os.urandom(chunk)
     sent = 0
     while sent < send:
         n = min(chunk, send - sent)
-        sock.sendall(piece[:n])
+        try:
+            sock.sendall(piece[:n])
+        except (BrokenPipeError, ConnectionResetError):
+            print("reset", flush=True)  # the server answered early, closed or died
+            return
         sent += n
         print(f"sent {sent}", flush=True)
         if pause:
@@ -244,7 +252,8 @@ def slow_put(bucket, key, declared, send, chunk, pause, then):
 def main():
     if len(sys.argv) > 4 and sys.argv[4] == "slow-put":
         b, k, declared, send, chunk, pause, then = sys.argv[5:12]
-        slow_put(b, k, int(declared), int(send), int(chunk), float(pause), then)
+        query = sys.argv[12] if len(sys.argv) > 12 else ""
+        slow_put(b, k, int(declared), int(send), int(chunk), float(pause), then, query)
     else:
         serve_commands()
 

@@ -93,6 +93,7 @@ impl Buckets {
         }
         let collect = self.collect_lock()?;
         let _lock = self.lock()?;
+        crate::uploads::expire(&self.db)?;
         let roots = self.gc_roots()?;
         let reached = self.mark_live(&roots)?;
         let sweep = self.store.sweep(&|mh| reached.contains(mh), false, &collect, &|point| crash_point(point))?;

@@ -153,6 +153,28 @@ impl Buckets {
     }
 }
 
+/// Uploads begun longer ago than this are dropped by `gc` (and by `serve --s3` when it starts),
+/// as S3's usual lifecycle rule for incomplete uploads does, so the parts of an abandoned upload
+/// do not stay `gc` roots forever.
+pub const UPLOAD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+impl Buckets {
+    /// Drops every upload begun more than `UPLOAD_LIFETIME` ago; how many there were.
+    pub fn expire_uploads(&mut self) -> Result<usize, BucketError> {
+        if self.read_only {
+            return Ok(0);
+        }
+        expire(&self.db)
+    }
+}
+
+pub(crate) fn expire(db: &Connection) -> Result<usize, BucketError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let cutoff = crate::time::rfc3339(now.saturating_sub(UPLOAD_LIFETIME.as_secs()) as i64, 0);
+    db.execute("DELETE FROM upload_parts WHERE id IN (SELECT id FROM uploads WHERE initiated < ?1)", [&cutoff])?;
+    Ok(db.execute("DELETE FROM uploads WHERE initiated < ?1", [&cutoff])?)
+}
+
 /// Drops an upload inside the transaction that writes its object.
 pub(crate) fn finish(db: &Connection, id: &str) -> Result<(), BucketError> {
     db.execute("DELETE FROM upload_parts WHERE id = ?1", [id])?;
@@ -167,4 +189,38 @@ pub(crate) fn part_roots(db: &Connection) -> Result<Vec<Cid>, BucketError> {
     rows.into_iter()
         .map(|c| Cid::try_from(c).map_err(|e| BucketError::Corrupt(format!("upload part CID: {e}"))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Home;
+
+    fn upload(id: &str, initiated: String) -> Upload {
+        Upload { id: id.into(), bucket: "b".into(), key: "k".into(), meta: None, initiated }
+    }
+
+    #[test]
+    fn uploads_keep_their_parts_until_completed_aborted_or_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut home = Buckets::open(Home::new(dir.path())).unwrap();
+        home.create("b", "unixfs-v1-2025").unwrap();
+        let old = crate::time::rfc3339(1_000_000_000, 0);
+        home.create_upload(&upload("old", old)).unwrap();
+        home.create_upload(&upload("new", crate::time::now_rfc3339())).unwrap();
+        let node = Node { cid: home.info("b").unwrap().row.root, filesize: 0, tsize: 4 };
+        let part = Part { number: 1, node, md5: [7; 16], at: crate::time::now_rfc3339() };
+        for id in ["old", "new"] {
+            home.put_part(id, &part).unwrap();
+        }
+        assert_eq!(part_roots(&home.db).unwrap().len(), 2);
+        assert_eq!(home.parts("new").unwrap(), vec![part.clone()]);
+        assert_eq!(home.expire_uploads().unwrap(), 1);
+        assert!(home.upload("old").unwrap().is_none());
+        assert!(matches!(home.put_part("old", &part), Err(BucketError::NoSuchUpload(_))));
+        assert_eq!(part_roots(&home.db).unwrap().len(), 1);
+        assert!(home.abort_upload("new").unwrap());
+        assert!(!home.abort_upload("new").unwrap());
+        assert!(part_roots(&home.db).unwrap().is_empty());
+    }
 }

@@ -80,7 +80,7 @@ pub fn bind(config: S3Config) -> Result<Bound, S3StartError> {
     }
     // The home must exist and be writable; a read-only one is refused by `open`.
     Buckets::open_existing(config.home.clone())?;
-    Buckets::open(config.home.clone())?;
+    Buckets::open(config.home.clone())?.expire_uploads()?;
     let keys = Arc::new(keys::KeyRing::open(config.home.root())?);
     if keys.is_empty() {
         return Err(S3StartError::NoKeys);
