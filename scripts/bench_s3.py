@@ -211,6 +211,12 @@ class KitServer(Endpoint):
                     return int(line.split()[1]) * 1024
         return 0
 
+    def cpu(self):
+        """User + system CPU seconds the server has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -286,9 +292,14 @@ def one_run(n, work, big, big_sha, size, tree, tree_root, tree_files, tree_bytes
         print(f"run {n}: ipfs-kit S3 at {server.url} (pid {server.proc.pid}), moto at {moto.url} "
               f"(pid {moto.proc.pid})", flush=True)
 
+        r["hwm_start"] = server.vm("VmHWM")
+
         def step(label, fn):
+            cpu0 = server.cpu()
             secs = fn()
-            print(f"  {label}: {secs:.2f} s", flush=True)
+            cpu = server.cpu() - cpu0
+            busy = f" (server CPU {cpu:.2f} s)" if label.startswith(server.name) else ""
+            print(f"  {label}: {secs:.2f} s{busy}", flush=True)
             return secs
 
         # (a) up: S3 (ours, moto), then the CLI's bucket add into a fresh home.
@@ -449,14 +460,15 @@ def main():
     for n, r in enumerate(results, 1):
         rows += report(f"run {n} " if len(results) > 1 else "", r, size, nfiles, tree_bytes)
     if len(results) > 1:
-        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        med = {k: statistics.median(r[k] for r in results) for k in results[0] if not k.startswith(("hwm", "rss"))}
         med["hwm"] = max(r["hwm"] for r in results)  # the peak of all runs, not a median
         rows += report("median ", med, size, nfiles, tree_bytes)
     head = ("", "ipfs-kit S3", "moto_server", "ipfs-kit CLI (limit)", "moto/ours", "ours/CLI", "target", "")
     print()
     print(table(rows, head))
-    print("\npeak RSS of serve by phase (VmHWM after (a) up / (a) down / (b)): "
-          + "; ".join(f"run {n}: {r['hwm_up'] / 1e6:.1f} / {r['hwm_down'] / 1e6:.1f} / {r['hwm'] / 1e6:.1f} MB "
+    print("\npeak RSS of serve by phase (VmHWM at start / after (a) up / (a) down / (b)): "
+          + "; ".join(f"run {n}: {r['hwm_start'] / 1e6:.1f} / {r['hwm_up'] / 1e6:.1f} / {r['hwm_down'] / 1e6:.1f} / "
+                      f"{r['hwm'] / 1e6:.1f} MB "
                       f"(VmRSS at the end {r['rss_end'] / 1e6:.1f} MB)" for n, r in enumerate(results, 1)))
 
 

@@ -46,11 +46,15 @@ pub struct ObjectWrite {
 pub enum ObjectChange {
     /// Adds or replaces the file at the path, creating the directories above it.
     Put(Box<ObjectWrite>),
-    /// Removes the file (or empty directory) at the path, and the directories this leaves
-    /// empty. A path with nothing there is not an error (S3 deletes are idempotent).
+    /// Removes the file (or symlink) at the path, and the directories this leaves empty. A path
+    /// with nothing there, or with a directory, is left alone without error (S3 deletes are
+    /// idempotent, and the key `a` is not the folder `a/`).
     Delete(String),
     /// Makes sure a directory exists at the path (an S3 "folder" key ending in `/`).
     MkDir(String),
+    /// Removes the directory at the path if it is empty (deleting an S3 folder key), and the
+    /// directories this leaves empty. Anything else there is left alone without error.
+    RmDir(String),
 }
 
 /// New blocks of one or more files, not yet durable.
@@ -168,7 +172,7 @@ impl Buckets {
 fn change_path(change: &ObjectChange) -> &str {
     match change {
         ObjectChange::Put(w) => &w.path,
-        ObjectChange::Delete(p) | ObjectChange::MkDir(p) => p,
+        ObjectChange::Delete(p) | ObjectChange::MkDir(p) | ObjectChange::RmDir(p) => p,
     }
 }
 
@@ -231,12 +235,14 @@ fn apply_one(
             out.dirs.push(path.clone());
             out.rows.push(PathRange::subtree(&path));
         }
-        ObjectChange::Delete(_) => {
+        ObjectChange::Delete(_) | ObjectChange::RmDir(_) => {
             let Some(existing) = catalog::entry(db, bucket, &path)? else {
                 return Ok(());
             };
-            if existing.kind == EntryKind::Directory && !catalog::children(db, bucket, &path)?.is_empty() {
-                // Other keys live below it: only a folder marker would go, and there is none.
+            let is_dir = existing.kind == EntryKind::Directory;
+            let wanted_dir = matches!(change, ObjectChange::RmDir(_));
+            // A directory with keys below it goes only with them.
+            if is_dir != wanted_dir || (is_dir && !catalog::children(db, bucket, &path)?.is_empty()) {
                 return Ok(());
             }
             catalog::delete_subtree(db, bucket, &path)?;

@@ -49,6 +49,15 @@ pub async fn require_bucket(kit: &Kit, bucket: &str) -> S3Result<()> {
     kit.read(move |b| b.info(&name).map(drop).map_err(from_bucket)).await
 }
 
+/// The change that deletes `key`: a file key never removes a directory, a folder key only an
+/// empty one (S3 keys `a` and `a/` are different objects).
+fn delete_of(target: &KeyPath) -> ObjectChange {
+    match target {
+        KeyPath::File(path) => ObjectChange::Delete(path.clone()),
+        KeyPath::Folder(path) => ObjectChange::RmDir(path.clone()),
+    }
+}
+
 /// The metadata of a new object from its request's headers.
 pub fn meta_of(
     content_type: Option<String>,
@@ -182,6 +191,13 @@ pub async fn put_object(kit: &Arc<Kit>, req: S3Request<PutObjectInput>) -> S3Res
     )?;
     if let KeyPath::Folder(path) = &target {
         // A folder marker: an empty body makes the directory.
+        if input.content_length.is_some_and(|n| n > 0) {
+            return Err(s3_error!(
+                InvalidArgument,
+                "key {:?} ends in '/', which names a folder here: it takes no body",
+                input.key
+            ));
+        }
         let mut digests = claims.digests();
         let bytes = read_small(input.body, &mut digests, 0, kit.limits.read_stall).await?;
         debug_assert!(bytes.is_empty());
@@ -231,16 +247,7 @@ pub async fn delete_object(
     let input = req.input;
     let target = key_path(&input.key)?;
     require_bucket(kit, &input.bucket).await?;
-    let change = ObjectChange::Delete(target.path().to_owned());
-    // A folder key deletes the directory only if it is empty; a file key never deletes a
-    // directory (S3 keys `a` and `a/` are different objects).
-    if let KeyPath::File(path) = &target {
-        let (name, p) = (input.bucket.clone(), path.clone());
-        let kind = kit.read(move |b| Ok(b.entry(&name, &p).ok().map(|e| e.kind))).await?;
-        if kind == Some(EntryKind::Directory) {
-            return Ok(S3Response::with_status(DeleteObjectOutput::default(), http::StatusCode::NO_CONTENT));
-        }
-    }
+    let change = delete_of(&target);
     let applied =
         kit.committer.apply(&input.bucket, vec![Pending::Ready(change)], Vec::new()).await.map_err(from_bucket)?;
     let (bucket, _) = single(applied)?;
@@ -263,7 +270,7 @@ pub async fn delete_objects(
     for object in input.delete.objects {
         match key_path(&object.key) {
             Ok(target) => {
-                changes.push(Pending::Ready(ObjectChange::Delete(target.path().to_owned())));
+                changes.push(Pending::Ready(delete_of(&target)));
                 keys.push(object.key);
             }
             Err(e) => errors.push(Error {
