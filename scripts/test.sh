@@ -13,4 +13,4 @@ IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
 IPFS_KIT_BIN=./target/release/ipfs-kit bash scripts/crash_soak.sh 14 --seed 1
 # A short fuzz run of the CAR reader and the dag-pb decoder, seeded with the bad-input fixtures
 # (fuzz/make_seeds.py); any crash fails the run and names its reproducer.
-FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz_smoke.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz_smoke.sh
