@@ -73,7 +73,10 @@ impl S3Access for Policy {
             }
         }
         if let Some(query) = cx.uri().query() {
+            // Names as s3s reads them: percent-decoded (`X-Amz-Expire%73` is `X-Amz-Expires`).
+            let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
             for (name, value) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+                let (name, value) = (decode(name), decode(value));
                 if name == "X-Amz-Expires" && value.parse::<u64>().map_or(true, |s| s > MAX_PRESIGNED_SECS) {
                     return Err(s3_error!(AuthorizationQueryParametersError, "X-Amz-Expires must be at most 604800"));
                 }

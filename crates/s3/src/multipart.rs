@@ -159,11 +159,14 @@ pub async fn complete(
     req: S3Request<CompleteMultipartUploadInput>,
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let input = req.input;
-    let upload = upload_of(kit, &input.bucket, &input.key, &input.upload_id).await?;
     let target = key_path(&input.key)?;
+    let asked = input.multipart_upload.clone().and_then(|m| m.parts).unwrap_or_default();
+    let upload = match upload_of(kit, &input.bucket, &input.key, &input.upload_id).await {
+        Ok(upload) => upload,
+        Err(e) => return completed_before(kit, &input, &asked).await.ok_or(e)?,
+    };
     let id = upload.id.clone();
     let received = kit.read(move |b| b.parts(&id).map_err(from_bucket)).await?;
-    let asked = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
     let chosen = chosen_parts(&asked, &received)?;
     let mut md5s = Md5::new();
     for part in &chosen {
@@ -216,6 +219,44 @@ pub async fn complete(
         ..Default::default()
     };
     Ok(S3Response::with_headers(output, written_headers(Some(&cid), &bucket)))
+}
+
+/// `md5(md5 of each part)` from the ETags a Complete names (hex MD5s), if they all are.
+fn md5_of_etags(asked: &[CompletedPart]) -> Option<[u8; 16]> {
+    let mut md5s = Md5::new();
+    for part in asked {
+        let etag = part.e_tag.as_ref()?;
+        md5s.update(&hex::decode(etag.value().trim_matches('"')).ok().filter(|b| b.len() == 16)?);
+    }
+    md5s.finalize().as_ref().try_into().ok()
+}
+
+/// A Complete sent again after it succeeded (its answer lost): the upload is gone, but if the
+/// object at the key is the one these parts made (same MD5 of MD5s and part count), the answer
+/// is the same as the first time.
+async fn completed_before(
+    kit: &Arc<Kit>,
+    input: &CompleteMultipartUploadInput,
+    asked: &[CompletedPart],
+) -> Option<S3Result<S3Response<CompleteMultipartUploadOutput>>> {
+    let md5 = md5_of_etags(asked)?;
+    let entry = crate::read::object(kit, &input.bucket, &input.key).await.ok()?;
+    let object = entry.object.as_ref()?;
+    if object.md5 != Some(md5) || object.parts != Some(asked.len() as u32) {
+        return None;
+    }
+    let output = CompleteMultipartUploadOutput {
+        bucket: Some(input.bucket.clone()),
+        key: Some(input.key.clone()),
+        e_tag: Some(ETag::Strong(format!("{}-{}", hex::encode(md5), asked.len()))),
+        location: Some(format!("/{}/{}", input.bucket, input.key)),
+        ..Default::default()
+    };
+    let bucket = kit.read({
+        let name = input.bucket.clone();
+        move |b| b.info(&name).map(|s| s.row).map_err(from_bucket)
+    });
+    Some(bucket.await.map(|row| S3Response::with_headers(output, written_headers(Some(&entry.cid), &row))))
 }
 
 /// The SHA-256 of the bytes `reader` gives (the catalog's `content_hash`).

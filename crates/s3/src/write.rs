@@ -93,12 +93,7 @@ pub async fn receive(
     claims: Claims,
     mut write: ObjectWrite,
 ) -> S3Result<Received> {
-    let limit = kit.limits.max_object_size;
-    if let Some(n) = claims.length
-        && n > limit
-    {
-        return Err(s3_error!(EntityTooLarge, "the body is larger than {limit} bytes"));
-    }
+    check_length(kit, &claims)?;
     if claims.length.is_some_and(|n| n <= SMALL_BODY) {
         let mut digests = claims.digests();
         let room = kit.small_slot(claims.length.unwrap_or(0)).await?;
@@ -119,6 +114,16 @@ pub async fn receive(
     Ok(Received { pending: Pending::Ready(ObjectChange::Put(Box::new(write))), pins: vec![pin], computed, room: None })
 }
 
+/// `EntityTooLarge` for a declared length over the limit, before any byte is read (with
+/// `Expect: 100-continue` the client then sends nothing).
+fn check_length(kit: &Kit, claims: &Claims) -> S3Result<()> {
+    let limit = kit.limits.max_object_size;
+    match claims.length {
+        Some(n) if n > limit => Err(s3_error!(EntityTooLarge, "the body is larger than {limit} bytes")),
+        _ => Ok(()),
+    }
+}
+
 /// Streams a body into a pack of its own on the blocking pool (after waiting for an upload
 /// slot), and commits it only once every digest matched. The pin keeps `gc` off the blocks
 /// until the caller has referenced them.
@@ -128,6 +133,7 @@ pub async fn import_body(
     body: Option<StreamingBlob>,
     claims: Claims,
 ) -> S3Result<(ImportedFile, BlockPin, Computed)> {
+    check_length(kit, &claims)?;
     let limit = kit.limits.max_object_size;
     let _slot = kit.upload_slot().await?;
     let name = bucket.to_owned();
