@@ -323,6 +323,18 @@ impl Buckets {
         change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
         counts: impl FnOnce(&mut Connection) -> Result<(), BucketError>,
     ) -> Result<BucketRow, BucketError> {
+        self.apply_indexing(name, change, counts, true)
+    }
+
+    /// `apply_then`; with `index` false the Parquet index is left stale (as a crash would leave
+    /// it) for the caller to rewrite later (`reindex`), or the next command's `repair_indexes`.
+    pub(crate) fn apply_indexing(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&Connection, i64, &str) -> Result<Change, BucketError>,
+        counts: impl FnOnce(&mut Connection) -> Result<(), BucketError>,
+        index: bool,
+    ) -> Result<BucketRow, BucketError> {
         let _pin = self.pin()?;
         let _lock = self.lock()?;
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -340,7 +352,9 @@ impl Buckets {
         tx.commit()?;
         crash_point("catalog-committed");
         counts(&mut self.access)?;
-        self.write_index(name, was_indexed.then_some(change.rows.as_slice()))?;
+        if index {
+            self.write_index(name, was_indexed.then_some(change.rows.as_slice()))?;
+        }
         catalog::require_bucket(&self.db, name)
     }
 

@@ -138,10 +138,15 @@ impl Buckets {
     /// version, one root, one index update. A change that cannot be made (a put under a file, a
     /// put onto a directory) is refused alone, with its error in the returned list (one entry
     /// per change); the others go through. The bucket itself missing fails the whole call.
+    ///
+    /// With `index` false the Parquet index is left stale, to be rewritten once for many
+    /// batches (`reindex`); until then it is what a crash would leave, which every command
+    /// repairs on open.
     pub fn apply_objects(
         &mut self,
         name: &str,
         changes: &[ObjectChange],
+        index: bool,
     ) -> Result<(BucketRow, Vec<Result<(), BucketError>>), BucketError> {
         let mut outcomes = Vec::with_capacity(changes.len());
         let touched = RefCell::new(Vec::new());
@@ -164,7 +169,7 @@ impl Buckets {
         let forget = |counts: &mut Connection| {
             touched.borrow().iter().try_for_each(|path| crate::access::forget(counts, name, path))
         };
-        let row = self.apply_then(name, change, forget)?;
+        let row = self.apply_indexing(name, change, forget, index)?;
         Ok((row, outcomes))
     }
 }

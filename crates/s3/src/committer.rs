@@ -8,9 +8,16 @@
 //! request is applied at once, and batches form only when requests queue up behind a commit.
 //! The writer lock is taken per batch (inside `apply_objects`), never held while idle, so
 //! `bucket add`, snapshots and `gc` run beside the server.
+//!
+//! The Parquet index is not rewritten per batch (its cost grows with the bucket, which made a
+//! long `aws s3 sync` quadratic): a changed bucket's index is rewritten once the queue has been
+//! idle for `INDEX_IDLE`, at least every `INDEX_EVERY` while busy, and when the server stops
+//! (`flush`). Meanwhile it is stale, as a crash would leave it, and any command that opens the
+//! home rewrites it first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ipfs_kit_blockstore::BlockPin;
@@ -19,6 +26,8 @@ use ipfs_kit_buckets::{BucketError, BucketRow, Buckets, Home};
 use tokio::sync::oneshot;
 
 const MAX_BATCH: usize = 1000;
+const INDEX_IDLE: Duration = Duration::from_secs(1);
+const INDEX_EVERY: Duration = Duration::from_secs(10);
 
 /// A change still to be made: a ready one, or a put whose small body the committer imports.
 pub enum Pending {
@@ -40,10 +49,16 @@ struct Job {
     reply: oneshot::Sender<Result<Applied, BucketError>>,
 }
 
+enum Message {
+    Apply(Job),
+    /// Rewrite the stale indexes now, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
 /// The committer's queue.
 #[derive(Clone)]
 pub struct Committer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
 }
 
 impl Committer {
@@ -51,7 +66,7 @@ impl Committer {
     pub fn start(home: Home) -> Result<Committer, BucketError> {
         // `Buckets` is not `Send` (its lock-wait callback): it is opened on the thread itself,
         // which reports whether that worked before the server goes on.
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::channel::<Message>();
         let (opened, open_result) = mpsc::channel();
         std::thread::Builder::new()
             .name("ipfs-kit-s3-commit".into())
@@ -79,23 +94,77 @@ impl Committer {
     ) -> Result<Applied, BucketError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { bucket: bucket.to_owned(), changes, _pins: pins, reply };
-        if self.jobs.send(job).is_err() {
+        if self.jobs.send(Message::Apply(job)).is_err() {
             return Err(BucketError::Incomplete("the S3 committer has stopped".into()));
         }
         answer.await.unwrap_or_else(|_| Err(BucketError::Incomplete("the S3 committer has stopped".into())))
     }
 }
 
-fn run(mut buckets: Buckets, queue: mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+impl Committer {
+    /// Rewrites the indexes left stale by batches; resolves once done (the server's stop).
+    pub async fn flush(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.jobs.send(Message::Flush(reply)).is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+fn run(mut buckets: Buckets, queue: mpsc::Receiver<Message>) {
+    let mut stale = BTreeSet::new();
+    let mut stale_since: Option<Instant> = None;
+    loop {
+        let first = if stale.is_empty() {
+            queue.recv().ok()
+        } else {
+            match queue.recv_timeout(INDEX_IDLE) {
+                Ok(message) => Some(message),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    reindex(&mut buckets, &mut stale);
+                    stale_since = None;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        let Some(first) = first else { break };
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Apply(job) => batch.push(job),
+                Message::Flush(reply) => flushes.push(reply),
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
             }
         }
-        commit_batch(&mut buckets, batch);
+        if !batch.is_empty() {
+            stale.extend(batch.iter().map(|j| j.bucket.clone()));
+            stale_since.get_or_insert_with(Instant::now);
+            commit_batch(&mut buckets, batch);
+        }
+        if !flushes.is_empty() || stale_since.is_some_and(|t| t.elapsed() >= INDEX_EVERY) {
+            reindex(&mut buckets, &mut stale);
+            stale_since = None;
+        }
+        for reply in flushes {
+            let _ = reply.send(());
+        }
+    }
+    reindex(&mut buckets, &mut stale);
+}
+
+/// Rewrites the index of every bucket in `stale`. A bucket deleted meanwhile has none; any
+/// other failure leaves the index stale for the next command to repair, and is logged.
+fn reindex(buckets: &mut Buckets, stale: &mut BTreeSet<String>) {
+    for name in std::mem::take(stale) {
+        match buckets.reindex(&name) {
+            Ok(()) | Err(BucketError::NoSuchBucket(_)) => {}
+            Err(e) => eprintln!("ipfs-kit serve --s3: the Parquet index of {name:?} stays stale for now: {e}"),
+        }
     }
 }
 
@@ -132,7 +201,7 @@ fn commit_batch(buckets: &mut Buckets, batch: Vec<Job>) {
         let result = if changes.is_empty() {
             buckets.info(&name).map(|s| (s.row, Vec::new()))
         } else {
-            buckets.apply_objects(&name, &changes)
+            buckets.apply_objects(&name, &changes, false)
         };
         match result {
             Ok((row, outcomes)) => {

@@ -112,11 +112,14 @@ impl Bound {
         let service = builder.build();
         let listener = self.listener;
         let limits = self.connections;
+        let kit = self.kit;
         Box::pin(async move {
             match tokio::net::TcpListener::from_std(listener) {
                 Ok(listener) => ipfs_kit_http::accept_loop(listener, service, limits, stop).await,
                 Err(err) => eprintln!("ipfs-kit serve --s3: the S3 socket: {err}"),
             }
+            // The indexes the committer left stale are written before the process ends.
+            kit.committer.flush().await;
         })
     }
 }
