@@ -44,7 +44,7 @@ fn rows_missing_extra_or_changed_in_the_catalog_are_found() {
     db.execute("UPDATE entries SET tsize = tsize + 1 WHERE path = 'src/a/x'", []).unwrap();
     db.execute(
         "INSERT INTO entries SELECT bucket, 'src/a/w', parent, 'w', kind, cid, mh, size, tsize, mtime, mode, \
-         content_hash, added_at, version FROM entries WHERE path = 'src/a/x'",
+         content_hash, added_at, version, md5, parts, meta FROM entries WHERE path = 'src/a/x'",
         [],
     )
     .unwrap();

@@ -87,10 +87,7 @@ impl S3Access for Policy {
         if v2_header {
             let date =
                 cx.headers().get("x-amz-date").or_else(|| cx.headers().get("date")).and_then(|v| v.to_str().ok());
-            let when =
-                date.and_then(|d| time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok());
-            let now = time::OffsetDateTime::now_utc();
-            if when.is_none_or(|w| (w - now).whole_seconds().abs() > MAX_SKEW_SECS) {
+            if !v2_date_is_current(date, time::OffsetDateTime::now_utc()) {
                 return Err(s3_error!(RequestTimeTooSkewed));
             }
         }
@@ -107,6 +104,13 @@ impl S3Access for Policy {
         }
         Ok(())
     }
+}
+
+/// Whether a SigV2 request's `Date` (RFC 2822, as clients send it) is within 15 minutes of
+/// `now`: a captured request cannot be replayed later.
+fn v2_date_is_current(date: Option<&str>, now: time::OffsetDateTime) -> bool {
+    let when = date.and_then(|d| time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok());
+    when.is_some_and(|w| (w - now).whole_seconds().abs() <= MAX_SKEW_SECS)
 }
 
 /// Bucket names served: any ipfs-kit bucket name a URL path can carry.
@@ -127,4 +131,31 @@ pub fn aws_bucket_name(name: &str) -> bool {
         && ends(name.as_bytes().first())
         && ends(name.as_bytes().last())
         && !name.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigv2_dates_must_be_current() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_796_515_200).unwrap(); // 2026-12-06T00:00Z
+        assert!(v2_date_is_current(Some("Sun, 06 Dec 2026 00:10:00 GMT"), now));
+        assert!(v2_date_is_current(Some("Sat, 05 Dec 2026 23:50:00 +0000"), now));
+        assert!(!v2_date_is_current(Some("Sun, 06 Dec 2026 00:16:00 GMT"), now));
+        assert!(!v2_date_is_current(Some("Fri, 04 Dec 2026 00:00:00 GMT"), now));
+        assert!(!v2_date_is_current(Some("yesterday"), now));
+        assert!(!v2_date_is_current(None, now));
+    }
+
+    #[test]
+    fn new_buckets_need_s3_names() {
+        for ok in ["abc", "my-bucket.2026", "a1b"] {
+            assert!(aws_bucket_name(ok), "{ok}");
+        }
+        let long = "a".repeat(64);
+        for bad in ["ab", "Docs", "a_b", "-ab", "ab-", "a..b", long.as_str()] {
+            assert!(!aws_bucket_name(bad), "{bad}");
+        }
+    }
 }
