@@ -131,6 +131,31 @@ impl Claims {
     }
 }
 
+/// The `Claims` of a PutObject or UploadPart input (both carry the same fields), its headers
+/// and its trailer.
+macro_rules! claims_of {
+    ($input:expr, $headers:expr, $trailer:expr) => {{
+        let checksum = s3s::dto::Checksum {
+            checksum_crc32: $input.checksum_crc32,
+            checksum_crc32c: $input.checksum_crc32c,
+            checksum_sha1: $input.checksum_sha1,
+            checksum_sha256: $input.checksum_sha256,
+            checksum_crc64nvme: $input.checksum_crc64nvme,
+            checksum_type: None,
+        };
+        let algorithm = $input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
+        $crate::digest::Claims::new(
+            $input.content_md5.as_deref(),
+            checksum,
+            algorithm.as_deref(),
+            $input.content_length,
+            $headers,
+            $trailer,
+        )
+    }};
+}
+pub(crate) use claims_of;
+
 /// Running digests of a body.
 pub struct Digests {
     md5: Md5,

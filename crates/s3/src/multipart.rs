@@ -16,7 +16,6 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use crate::answers::from_bucket;
 use crate::committer::Pending;
-use crate::digest::Claims;
 use crate::kit::Kit;
 use crate::meta::parse_time;
 use crate::paths::{KeyPath, key_path};
@@ -83,23 +82,7 @@ pub async fn upload_part(kit: &Arc<Kit>, req: S3Request<UploadPartInput>) -> S3R
         return Err(s3_error!(InvalidArgument, "part numbers are 1 to {MAX_PART}"));
     }
     upload_of(kit, &input.bucket, &input.key, &input.upload_id).await?;
-    let checksum = Checksum {
-        checksum_crc32: input.checksum_crc32,
-        checksum_crc32c: input.checksum_crc32c,
-        checksum_sha1: input.checksum_sha1,
-        checksum_sha256: input.checksum_sha256,
-        checksum_crc64nvme: input.checksum_crc64nvme,
-        checksum_type: None,
-    };
-    let algorithm = input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
-    let claims = Claims::new(
-        input.content_md5.as_deref(),
-        checksum,
-        algorithm.as_deref(),
-        input.content_length,
-        &headers,
-        trailer,
-    )?;
+    let claims = crate::digest::claims_of!(input, &headers, trailer)?;
     let (imported, pin, computed) = import_body(kit, &input.bucket, input.body, claims).await?;
     let part = StoredPart { number: input.part_number as u32, node: imported.node, md5: computed.md5, at: now() };
     let id = input.upload_id.clone();

@@ -178,23 +178,7 @@ pub async fn put_object(kit: &Arc<Kit>, req: S3Request<PutObjectInput>) -> S3Res
             return Err(s3_error!(PreconditionFailed, "an object of this key exists (If-None-Match: *)"));
         }
     }
-    let checksum = Checksum {
-        checksum_crc32: input.checksum_crc32,
-        checksum_crc32c: input.checksum_crc32c,
-        checksum_sha1: input.checksum_sha1,
-        checksum_sha256: input.checksum_sha256,
-        checksum_crc64nvme: input.checksum_crc64nvme,
-        checksum_type: None,
-    };
-    let algorithm = input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
-    let claims = Claims::new(
-        input.content_md5.as_deref(),
-        checksum,
-        algorithm.as_deref(),
-        input.content_length,
-        &headers,
-        trailer,
-    )?;
+    let claims = crate::digest::claims_of!(input, &headers, trailer)?;
     if let KeyPath::Folder(path) = &target {
         // A folder marker: an empty body makes the directory.
         if input.content_length.is_some_and(|n| n > 0) {
@@ -218,7 +202,7 @@ pub async fn put_object(kit: &Arc<Kit>, req: S3Request<PutObjectInput>) -> S3Res
         return Ok(S3Response::with_headers(output, written_headers(None, &bucket)));
     }
     let meta = meta_of(
-        input.content_type.map(|c| c.to_string()),
+        input.content_type,
         input.content_encoding,
         input.content_disposition,
         input.content_language,
@@ -350,7 +334,7 @@ pub async fn copy_object(kit: &Arc<Kit>, req: S3Request<CopyObjectInput>) -> S3R
     }
     let meta = if replace {
         meta_of(
-            input.content_type.map(|c| c.to_string()),
+            input.content_type,
             input.content_encoding,
             input.content_disposition,
             input.content_language,
