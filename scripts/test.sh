@@ -8,6 +8,11 @@ cargo fmt --all -- --check
 # --workspace: the root is also a package, so without it the member crates' own test targets go unlinted.
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 IPFS_KIT_INTEROP=require cargo test --release --locked --workspace
+# The Python package: pip builds the abi3 wheel through maturin (PEP 517, the workspace's
+# target dir, so only the extension itself is compiled here) into the peers' venv, then its
+# pytest suite runs against the CLI and the peers.
+tests/interop/.venv/bin/python -m pip install --quiet --disable-pip-version-check ./crates/python
+tests/interop/.venv/bin/python -m pytest -q crates/python/tests
 # A short crash soak (2 kill -9 trials per writing command, fixed seed): after each kill, check
 # is clean and every bucket is in its old or its new state (scripts/crash_soak.sh).
 IPFS_KIT_BIN=./target/release/ipfs-kit bash scripts/crash_soak.sh 14 --seed 1

@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use cid::Cid;
 use ipfs_kit_buckets::car::Mount;
 use ipfs_kit_buckets::car_file::IndexedCar;
+use ipfs_kit_buckets::car_verify::CarVerdict;
 use ipfs_kit_buckets::dag::stat;
 use ipfs_kit_ipld::codec::codec_name;
 use ipfs_kit_ipld::hash::hash_name;
@@ -114,29 +115,9 @@ fn verify(ctx: &Context, file: &Path, zero_length_as_eof: bool, json: bool) -> R
     let meter = Arc::new(Meter::default());
     let ticker = ctx.ticker("verifying", std::fs::metadata(file).ok().map(|m| m.len()), meter.clone());
     let car = IndexedCar::open_with(file, meter, zero_length_as_eof)?;
-    let mut faults = Vec::new();
-    let mut missing = Vec::new();
-    let mut opaque = Vec::new();
-    if car.roots.is_empty() {
-        faults.push("the header names no root".to_owned());
-    }
-    for root in &car.roots {
-        if !car.has(root) {
-            faults.push(format!("root {root} is not in the CAR"));
-            continue;
-        }
-        let under = car.missing_under(root)?;
-        // A complete UnixFS DAG must also be one that ipfs-kit can list, mount and unpack.
-        if under.is_complete()
-            && matches!(root.codec(), DAG_PB | RAW)
-            && let Err(err) = check_tree(&car, root, &ctx.limits)
-        {
-            faults.push(format!("root {root}: {err}"));
-        }
-        missing.extend(under.missing);
-        opaque.extend(under.opaque);
-    }
-    let complete = missing.is_empty() && opaque.is_empty() && faults.is_empty();
+    let verdict = car.verdict(&ctx.limits)?;
+    let complete = verdict.is_complete();
+    let CarVerdict { missing, opaque, faults } = verdict;
     drop(ticker);
     let version = match car.version {
         ipfs_kit_car::CarVersion::V1 => 1,

@@ -11,6 +11,7 @@ mod pull;
 mod remote;
 mod s3;
 mod serve;
+mod transfer_progress;
 mod unlock;
 
 use std::time::Duration;

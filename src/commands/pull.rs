@@ -1,36 +1,18 @@
-//! `ipfs-kit pull CID --from REMOTE_OR_URL`: fetch a DAG (CAR first, then block by block for
-//! what a cut-off CAR left out), every block verified before it is stored (see
-//! `ipfs_kit_buckets::pull_dag`), then mount it in a bucket or write the tree out.
+//! `ipfs-kit pull CID --from REMOTE_OR_URL`: fetch a DAG with `ipfs_kit_transfer::pull` (CAR
+//! first, then block by block, every block verified before it is stored), mount it in a
+//! bucket or write the tree out, and print what it did.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use cid::Cid;
 use ipfs_kit_buckets::car::Mount;
-use ipfs_kit_buckets::pull_dag::{DagSource, FetchError, MAX_BLOCK};
-use ipfs_kit_remotes::Remotes;
-use ipfs_kit_remotes::fetch::Fetcher;
-use ipfs_kit_remotes::http::Timeouts;
-use ipfs_kit_remotes::retry::RetryPolicy;
+use ipfs_kit_transfer::PullRequest;
 use serde_json::json;
 
 use crate::cidfmt::parse_cid;
 use crate::cli::PullArgs;
 use crate::commands::Context;
-
-/// The remote as the bucket layer's source of blocks.
-struct Remote(Fetcher);
-
-impl DagSource for Remote {
-    fn car(&mut self, root: &Cid) -> Result<Box<dyn Read + '_>, FetchError> {
-        Ok(self.0.car(root)?)
-    }
-
-    fn block(&mut self, cid: &Cid) -> Result<Vec<u8>, FetchError> {
-        Ok(self.0.block(cid, MAX_BLOCK as u64)?)
-    }
-}
+use crate::commands::transfer_progress::TransferProgress;
 
 pub fn run(ctx: &Context, args: &PullArgs) -> Result<()> {
     let root = parse_cid(&args.cid)?;
@@ -40,25 +22,18 @@ pub fn run(ctx: &Context, args: &PullArgs) -> Result<()> {
         bail!("{}: already exists; pull -o writes a new file or folder", out.display());
     }
     let mut buckets = ctx.open("ipfs-kit pull")?;
-    if let (Some(bucket), Some(at)) = (&args.bucket, &args.to) {
-        // Refused before anything is fetched.
-        buckets.check_mount_target(bucket, at, args.replace)?;
-    }
-    let remotes = Remotes::load(buckets.home().root())?;
-    let timeouts = Timeouts { connect: Duration::from_secs(10), answer: Duration::from_secs(args.timeout.max(1)) };
-    let mut source = Remote(Fetcher::open(&args.from, &remotes, RetryPolicy::with_attempts(args.retries), timeouts)?);
-    let started = Instant::now();
-    let ticker = ctx.ticker("pulling", None, buckets.store().meter());
-    let report = buckets.pull(&mut source, &root);
-    drop(ticker);
-    let report = report?;
-    let secs = started.elapsed().as_secs_f64();
-    let mounted = match &args.bucket {
-        Some(bucket) => {
-            Some(buckets.mount_stored(Mount { bucket, at: args.to.as_deref(), replace: args.replace }, &root)?)
-        }
-        None => None,
+    let request = PullRequest {
+        root,
+        from: &args.from,
+        mount: args.bucket.as_deref().map(|bucket| Mount { bucket, at: args.to.as_deref(), replace: args.replace }),
+        retries: args.retries,
+        timeout: Duration::from_secs(args.timeout),
     };
+    let started = Instant::now();
+    let mut progress = TransferProgress::new(ctx, buckets.store().meter());
+    let pulled = ipfs_kit_transfer::pull(&mut buckets, &request, &mut progress)?;
+    let (report, mounted) = (pulled.report, pulled.mounted);
+    let secs = started.elapsed().as_secs_f64();
     let written = match &args.output {
         Some(out) => Some(super::car::write_tree_out(ctx, buckets.store(), &root, out)?),
         None => None,

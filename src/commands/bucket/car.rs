@@ -1,12 +1,11 @@
 //! `bucket prepare-car` and `bucket export-car`.
 
 use ipfs_kit_unixfs::name::escape_controls;
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use ipfs_kit_buckets::car::{CarSubject, ExportOptions, shard_paths};
+use ipfs_kit_buckets::car::{CarSubject, ExportOptions};
 use ipfs_kit_buckets::car_export::CarPlan;
 use serde_json::json;
 
@@ -109,38 +108,9 @@ pub fn export(
             written.push(("-".to_owned(), car_cid));
         }
         Target::File(path) => {
-            // Every shard is written to a temp file first; all are renamed only when all are done,
-            // so an interrupted export never leaves a CAR under the name asked for. The files are
-            // outputs, not home state, so they are not fsynced (as with Kubo's `dag export` and
-            // ipfs-car); `car verify` tells a CAR cut short by a power loss.
-            let paths = shard_paths(path, plan.shards.len());
-            if let Some(existing) = paths.iter().find(|p| p.symlink_metadata().is_ok()).filter(|_| !force) {
-                bail!("{}: already exists; pass --force to replace it (nothing was written)", existing.display());
-            }
-            let temps: Vec<PathBuf> = paths.iter().map(|p| tmp_name(p)).collect();
-            let result = (|| -> Result<Vec<_>> {
-                let mut cids = Vec::new();
-                for (k, tmp) in temps.iter().enumerate() {
-                    let file = File::create(tmp).with_context(|| tmp.display().to_string())?;
-                    // Not fsynced (see above): an fsync here made a 1 GiB export wait for the
-                    // disk, 2-6x slower than the `cp` of the same bytes.
-                    cids.push(plan.write_shard_file(buckets.store(), k, options.verify, options.car_cid, &file)?);
-                }
-                for (tmp, path) in temps.iter().zip(&paths) {
-                    std::fs::rename(tmp, path).with_context(|| path.display().to_string())?;
-                }
-                Ok(cids)
-            })();
-            let cids = match result {
-                Ok(cids) => cids,
-                Err(err) => {
-                    for tmp in &temps {
-                        let _ = std::fs::remove_file(tmp);
-                    }
-                    return Err(err);
-                }
-            };
-            written.extend(paths.iter().map(|p| p.display().to_string()).zip(cids));
+            // Whole or not at all: temp files renamed when all are written (`CarPlan::write_files`).
+            let files = plan.write_files(buckets.store(), path, options.verify, options.car_cid, force)?;
+            written.extend(files.into_iter().map(|(p, cid)| (p.display().to_string(), cid)));
         }
     }
     drop(ticker);
@@ -179,9 +149,4 @@ pub fn export(
         }
     }
     Ok(())
-}
-
-fn tmp_name(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }

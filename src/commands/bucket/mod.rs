@@ -6,7 +6,6 @@ mod edit;
 mod history;
 mod manage;
 mod push;
-mod push_storacha;
 mod read;
 mod ready;
 mod status;

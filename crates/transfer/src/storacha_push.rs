@@ -1,4 +1,4 @@
-//! `bucket push NAME --to STORACHA_REMOTE`: the bucket's DAG as CAR shards in a Storacha space.
+//! A push to a Storacha remote: the bucket's DAG as CAR shards in a Storacha space.
 //!
 //! Write order (also in `docs/design.md`):
 //! 1. per shard, a few at a time: read it once from the store to learn its digest and piece
@@ -18,7 +18,6 @@ use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use anyhow::{Result, bail};
 use cid::Cid;
 use ipfs_kit_blockstore::BlockStore;
 use ipfs_kit_buckets::car_export::CarPlan;
@@ -30,12 +29,15 @@ use ipfs_kit_storacha::index::{ShardSlices, encode_index};
 use ipfs_kit_storacha::{BlobDigest, BlobSource, PieceHasher, Storacha};
 use sha2::{Digest, Sha256};
 
+use crate::TransferError;
+
 /// Shards stored at once: enough to overlap hashing with the network, few enough that
 /// memory stays small (each stream holds one block).
 const PARALLEL: usize = 2;
 
 /// What a Storacha push stored.
-pub struct Pushed {
+#[derive(Debug, Clone)]
+pub struct StorachaPushed {
     pub upload: StorachaUpload,
     pub shards_sent: usize,
     pub bytes_sent: u64,
@@ -64,7 +66,7 @@ struct Done {
 }
 
 /// Where the push goes and how hard it tries.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     pub endpoint: Endpoint<'a>,
     pub key: &'a str,
     pub proof: &'a str,
@@ -74,18 +76,18 @@ pub struct Target<'a> {
 }
 
 /// Stores every shard of `plan`, the index, and the upload (see the module notes).
-pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<Pushed> {
+pub(crate) fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<StorachaPushed, TransferError> {
     // Checks the key, the proof, and that the proof has not expired.
     let client = storacha::client(&target.endpoint, target.key, target.proof)?;
     let missing = storacha::missing_abilities(&client);
     if !missing.is_empty() {
-        bail!(
+        return Err(TransferError::Storacha(format!(
             "the proof does not grant {} on space {}; delegate them with `storacha delegation create {} -c {}`",
             missing.join(", "),
-            client.space()?,
+            client.space().map_err(|e| remote_error("the proof", e))?,
             client.agent(),
             storacha::ABILITIES.join(" -c ")
-        );
+        )));
     }
     let done = store_shards(plan, store, &client, target)?;
     let slices: Vec<ShardSlices> = (0..plan.shards.len())
@@ -94,15 +96,15 @@ pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<P
             slices: plan.data_offsets(k).into_iter().map(|(cid, off, len)| (*cid.hash(), off, len)).collect(),
         })
         .collect();
-    let index = encode_index(plan.root, &slices)?;
+    let index = encode_index(plan.root, &slices).map_err(|e| remote_error("the sharded-DAG index", e))?;
     let index_blob = retry(target.attempts, "index blob/add", || client.add_blob_bytes(&index))?.blob;
     retry(target.attempts, "space/index/add", || client.index_add(index_blob.car_cid()))?;
     let shards: Vec<Cid> = done.iter().map(|d| d.blob.car_cid()).collect();
     retry(target.attempts, "upload/add", || client.upload_add(plan.root, &shards))?;
     let sent: Vec<&Done> = done.iter().filter(|d| d.sent).collect();
-    Ok(Pushed {
+    Ok(StorachaPushed {
         upload: StorachaUpload {
-            space: client.space()?.to_owned(),
+            space: client.space().map_err(|e| remote_error("the proof", e))?.to_owned(),
             shards: shards.iter().map(ToString::to_string).collect(),
             pieces: done.iter().map(|d| d.piece.to_string()).collect(),
             index: index_blob.car_cid().to_string(),
@@ -114,12 +116,17 @@ pub fn push(plan: &CarPlan, store: &BlockStore, target: &Target<'_>) -> Result<P
 }
 
 /// Stores the shards, [`PARALLEL`] at a time; the first permanent failure stops the others.
-fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, target: &Target<'_>) -> Result<Vec<Done>> {
+fn store_shards(
+    plan: &CarPlan,
+    store: &BlockStore,
+    client: &Storacha,
+    target: &Target<'_>,
+) -> Result<Vec<Done>, TransferError> {
     let n = plan.shards.len();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let results: Mutex<Vec<Option<Done>>> = Mutex::new(vec![None; n]);
-    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let first_error: Mutex<Option<TransferError>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL.min(n) {
             scope.spawn(|| {
@@ -146,12 +153,21 @@ fn store_shards(plan: &CarPlan, store: &BlockStore, client: &Storacha, target: &
 }
 
 /// Hashes shard `k` (digest and piece CID in one pass), stores it and offers it to Filecoin.
-fn store_shard(plan: &CarPlan, store: &BlockStore, client: &Storacha, k: usize, target: &Target<'_>) -> Result<Done> {
+fn store_shard(
+    plan: &CarPlan,
+    store: &BlockStore,
+    client: &Storacha,
+    k: usize,
+    target: &Target<'_>,
+) -> Result<Done, TransferError> {
     let attempts = target.attempts;
     let source = ShardSource { plan, store, k };
-    let (blob, piece) = digest(plan.shard_reader(store, k).verifying(target.verify))?;
+    let (blob, piece) = digest(plan.shard_reader(store, k).verifying(target.verify)).map_err(TransferError::Read)?;
     if blob.size != plan.shards[k].bytes {
-        bail!("shard {k}: read {} bytes, planned {}", blob.size, plan.shards[k].bytes);
+        return Err(TransferError::Storacha(format!(
+            "shard {k}: read {} bytes, planned {}",
+            blob.size, plan.shards[k].bytes
+        )));
     }
     let stored = retry(attempts, "space/blob/add", || client.add_blob(blob, &source))?;
     retry(attempts, "filecoin/offer", || client.filecoin_offer(&blob, piece))?;
@@ -159,7 +175,7 @@ fn store_shard(plan: &CarPlan, store: &BlockStore, client: &Storacha, k: usize, 
 }
 
 /// The blob digest and the piece CID of what `reader` reads.
-fn digest(mut reader: impl Read) -> Result<(BlobDigest, Cid)> {
+fn digest(mut reader: impl Read) -> std::io::Result<(BlobDigest, Cid)> {
     let (mut sha, mut piece, mut size) = (Sha256::new(), PieceHasher::new(), 0u64);
     let mut buf = vec![0; 1 << 20];
     loop {
