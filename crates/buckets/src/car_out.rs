@@ -38,8 +38,9 @@ impl CarPlan {
         let temps: Vec<PathBuf> = paths.iter().map(|p| tmp_name(p)).collect();
         let result = (|| {
             let mut cids = Vec::new();
-            for (k, tmp) in temps.iter().enumerate() {
-                let file = File::create(tmp).map_err(BucketError::io(tmp))?;
+            for (k, (tmp, path)) in temps.iter().zip(&paths).enumerate() {
+                // Named by the file asked for: the temp name means nothing to the user.
+                let file = File::create(tmp).map_err(BucketError::io(path))?;
                 cids.push(self.write_shard_file(store, k, verify, car_cid, &file)?);
             }
             for (tmp, path) in temps.iter().zip(&paths) {

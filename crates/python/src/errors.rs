@@ -96,6 +96,8 @@ pub fn to_py(err: Error) -> PyErr {
         message.push_str(&cause.to_string());
         next = cause.source();
     }
+    // The CLI's hint names its flag; from Python the same wait is `Home(lock_timeout=…)`.
+    let message = message.replace("raise --lock-wait", "raise Home(lock_timeout=...)");
     let mut kind = Kind::Other;
     let mut e: Option<&(dyn StdError + 'static)> = Some(root);
     while let Some(cur) = e {
@@ -154,9 +156,16 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
             | BucketError::BadSnapshot { .. }
             | BucketError::WrongTsize { .. }
             | BucketError::BadIndex(_)
-            | BucketError::Incomplete(_) => Some(Corrupt),
+            | BucketError::Links(_) => Some(Corrupt),
+            BucketError::Incomplete(_) => Some(NotFound),
             BucketError::BadCar { error, .. } => Some(car_kind(error)),
             BucketError::Car(error) => Some(car_kind(error)),
+            BucketError::Profile(_) => Some(Invalid),
+            // Transparent variants: their `source()` skips the wrapped error, so look inside.
+            BucketError::Store(inner) => kind_of(inner),
+            BucketError::Read(inner) => kind_of(inner),
+            BucketError::Import(inner) => kind_of(inner),
+            BucketError::Tree(inner) => kind_of(inner),
             _ => None,
         };
     }
@@ -179,7 +188,7 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
     }
     if let Some(t) = e.downcast_ref::<TreeError>() {
         return match t {
-            TreeError::Read(_) => None,
+            TreeError::Read(inner) => kind_of(inner),
             _ => Some(Invalid),
         };
     }
@@ -197,6 +206,8 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<Kind> {
     if let Some(t) = e.downcast_ref::<TransferError>() {
         return match t {
             TransferError::Refused(_) => Some(Invalid),
+            TransferError::Bucket(inner) => kind_of(inner),
+            TransferError::Remote(inner) => remote_kind(inner),
             _ => None,
         };
     }

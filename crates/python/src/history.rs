@@ -16,7 +16,7 @@ pub fn log<'py>(home: &Home, py: Python<'py>, name: &str) -> PyResult<Bound<'py,
         let d = PyDict::new(py);
         d.set_item("snapshot", e.snapshot.as_ref().map(|s| s.snapshot_id.clone()))?;
         d.set_item("version", e.version)?;
-        d.set_item("root", e.root)?;
+        d.set_item("root", crate::rows::canonical(&e.root))?;
         d.set_item("files", e.files)?;
         d.set_item("bytes", e.bytes)?;
         d.set_item("at", e.at)?;

@@ -159,8 +159,8 @@ class Bucket:
         return Added(**d)
 
     def files(self, prefix: Optional[str] = None) -> Iterator[FileEntry]:
-        """Every entry (files, folders, symlinks) under `prefix`, by path, read from the catalog
-        a page at a time."""
+        """Every file and symlink under `prefix`, by path (as `ipfs-kit bucket files`), read from
+        the catalog a page at a time."""
         after = ""
         while True:
             page = self._n.files(self.name, prefix or "", after, _FILES_PAGE)
@@ -225,9 +225,9 @@ class Bucket:
         verify: bool = False,
         force: bool = False,
     ) -> CarExport:
-        """Writes the bucket's DAG as a CAR to `out` (``out``, ``out.2``… when `shard_size` splits
-        it). `since` leaves out the blocks that snapshot has. The files appear whole or not at
-        all; an existing file is refused unless `force`."""
+        """Writes the bucket's DAG as a CAR to `out` (``<stem>-0001.car``, ``<stem>-0002.car``…
+        beside it when `shard_size` splits it). `since` leaves out the blocks that snapshot has.
+        The files appear whole or not at all; an existing file is refused unless `force`."""
         d = self._n.export_car(self.name, os.fspath(out), snapshot, since, shard_size, v2, verify, force)
         return CarExport(root=d["root"], blocks=d["blocks"], block_bytes=d["block_bytes"],
                          shards=[CarShard(*s) for s in d["shards"]])
