@@ -82,6 +82,17 @@ def test_files_match_the_cli(home_dir: Path, bucket: ipfs_kit.Bucket) -> None:
     assert list(bucket.files("nothing/here")) == []
 
 
+@pytest.mark.parametrize("page", [1, 2, 3, 7])
+def test_files_pages_join_up(bucket: ipfs_kit.Bucket, monkeypatch, page: int) -> None:
+    """files() reads the catalog a page at a time: small pages give the same list, each entry
+    once, with or without a prefix."""
+    whole = [entry_tuple(e) for e in bucket.files()]
+    sub = [entry_tuple(e) for e in bucket.files("tree/sub/")]
+    monkeypatch.setattr(ipfs_kit._home, "_FILES_PAGE", page)
+    assert [entry_tuple(e) for e in bucket.files()] == whole
+    assert [entry_tuple(e) for e in bucket.files("tree/sub/")] == sub
+
+
 def test_stat(bucket: ipfs_kit.Bucket, tree: Path) -> None:
     e = bucket.stat("tree/a.txt")
     assert e == next(x for x in bucket.files() if x.path == "tree/a.txt")
