@@ -20,4 +20,4 @@ tests/interop/.venv/bin/python -m pytest -q crates/python/tests
 IPFS_KIT_BIN=./target/release/ipfs-kit bash scripts/crash_soak.sh 14 --seed 1
 # A short fuzz run of the CAR reader and the dag-pb decoder, seeded with the bad-input fixtures
 # (fuzz/make_seeds.py); any crash fails the run and names its reproducer.
-FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz_smoke.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz_smoke.sh

@@ -129,7 +129,7 @@ pub enum BucketError {
 
 /// An error and its causes on one line, for variants that wrap an error without exposing it
 /// as their source (so the CLI does not print the causes twice).
-pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+pub fn chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut next = err.source();
     while let Some(cause) = next {

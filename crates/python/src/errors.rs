@@ -89,13 +89,7 @@ pub fn corrupt(message: impl Into<String>) -> Error {
 /// The Python exception for `err`.
 pub fn to_py(err: Error) -> PyErr {
     let root: &(dyn StdError + 'static) = &*err;
-    let mut message = root.to_string();
-    let mut next = root.source();
-    while let Some(cause) = next {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        next = cause.source();
-    }
+    let message = ipfs_kit_buckets::error::chain(root);
     // The CLI's hint names its flag; from Python the same wait is `Home(lock_timeout=…)`.
     let message = message.replace("raise --lock-wait", "raise Home(lock_timeout=...)");
     let mut kind = Kind::Other;
