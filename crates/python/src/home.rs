@@ -233,9 +233,10 @@ impl Home {
         shard_size: Option<u64>,
         v2: bool,
         verify: bool,
+        car_cid: bool,
         force: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let options = crate::transfer::Export { snapshot, since, shard_size, v2, verify, force };
+        let options = crate::transfer::Export { snapshot, since, shard_size, v2, verify, car_cid, force };
         crate::transfer::export_car(self, py, name, &out, &options)
     }
 

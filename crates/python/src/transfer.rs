@@ -21,6 +21,9 @@ pub struct Export {
     pub shard_size: Option<u64>,
     pub v2: bool,
     pub verify: bool,
+    /// Also compute each file's own CID (`bagbaiera…`: SHA-256 of the whole CAR); it costs a
+    /// second hash of every byte, so it is asked for, not default.
+    pub car_cid: bool,
     pub force: bool,
 }
 
@@ -39,11 +42,11 @@ pub fn export_car<'py>(
             shard_size: o.shard_size,
             v2: o.v2,
             verify: o.verify,
-            car_cid: true,
+            car_cid: o.car_cid,
             ..ExportOptions::default()
         };
         let plan = buckets.car_plan(CarSubject::Bucket(name), &options)?;
-        let files = plan.write_files(buckets.store(), out, o.verify, true, o.force)?;
+        let files = plan.write_files(buckets.store(), out, o.verify, o.car_cid, o.force)?;
         Ok((plan, files))
     })?;
     let d = PyDict::new(py);

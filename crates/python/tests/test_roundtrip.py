@@ -309,6 +309,11 @@ def test_export_car_checked_by_ipfs_car(bucket: ipfs_kit.Bucket, tmp_path: Path)
         bucket.export_car(car)
     assert bucket.export_car(car, force=True, verify=True).root == bucket.root
 
+    # The CAR's own CID only when asked; then equal to what ipfs-car computes for the file.
+    assert e.shards[0].car_cid is None
+    with_cid = bucket.export_car(car, force=True, car_cid=True)
+    assert with_cid.shards[0].car_cid == ipfs_car("hash", car).stdout.strip()
+
     v2 = tmp_path / "docs.v2.car"
     bucket.export_car(v2, v2=True)
     rep2 = ipfs_kit.car.verify(v2)

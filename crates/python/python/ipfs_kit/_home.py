@@ -223,12 +223,15 @@ class Bucket:
         shard_size: Optional[int] = None,
         v2: bool = False,
         verify: bool = False,
+        car_cid: bool = False,
         force: bool = False,
     ) -> CarExport:
         """Writes the bucket's DAG as a CAR to `out` (``<stem>-0001.car``, ``<stem>-0002.car``…
         beside it when `shard_size` splits it). `since` leaves out the blocks that snapshot has.
-        The files appear whole or not at all; an existing file is refused unless `force`."""
-        d = self._n.export_car(self.name, os.fspath(out), snapshot, since, shard_size, v2, verify, force)
+        The files appear whole or not at all; an existing file is refused unless `force`.
+        `verify` checks every block against its CID as it is written; `car_cid` also gives each
+        file's own CID (``bagbaiera…``, as ``ipfs-car hash``), at the cost of hashing it again."""
+        d = self._n.export_car(self.name, os.fspath(out), snapshot, since, shard_size, v2, verify, car_cid, force)
         return CarExport(root=d["root"], blocks=d["blocks"], block_bytes=d["block_bytes"],
                          shards=[CarShard(*s) for s in d["shards"]])
 

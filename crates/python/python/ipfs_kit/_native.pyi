@@ -56,6 +56,7 @@ class Home:
         shard_size: Optional[int],
         v2: bool,
         verify: bool,
+        car_cid: bool,
         force: bool,
     ) -> Dict[str, object]: ...
     def import_car(self, paths: List[str], bucket: Optional[str], to: Optional[str], replace: bool) -> Dict[str, object]: ...

@@ -116,6 +116,7 @@ class CarShard:
     blocks: int
     bytes: int
     car_cid: Optional[str]
+    """The file's own CID, when `export_car(car_cid=True)` asked for it."""
 
 
 @dataclass(frozen=True)
