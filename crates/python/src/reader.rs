@@ -50,32 +50,36 @@ impl Reader {
 
 #[pymethods]
 impl Reader {
-    /// Up to `n` bytes from byte `pos` (fewer only at the end of the file).
+    /// Up to `n` bytes from byte `pos` (fewer only at the end of the file). The bytes object
+    /// is filled in place with the GIL released: no second buffer, no copy.
     fn read<'py>(&self, py: Python<'py>, pos: u64, n: usize) -> PyResult<Bound<'py, PyBytes>> {
         let want = usize::try_from(self.size.saturating_sub(pos)).unwrap_or(usize::MAX).min(n);
-        let bytes = detached(py, || {
-            let mut buf = vec![0u8; want];
-            if want == 0 {
-                return Ok(buf);
+        PyBytes::new_with(py, want, |buf| detached(py, || self.fill(pos, buf)))
+    }
+}
+
+impl Reader {
+    /// Fills `buf` with the file's bytes from `pos`, every block checked.
+    fn fill(&self, pos: u64, buf: &mut [u8]) -> Result<(), Error> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let store = self.store.lock().map_err(|_| corrupt("a reader thread panicked"))?;
+        let mut reader = DagReader::new(&*store).cat(&self.cid)?.starting_at(pos);
+        let mut filled = 0;
+        while filled < buf.len() {
+            let k = reader.read(&mut buf[filled..]).map_err(|e| unwrap_read_error(e, &self.name))?;
+            if k == 0 {
+                return Err(corrupt(format!(
+                    "{}: the file's DAG ends at byte {}, the catalog says {} bytes",
+                    self.name,
+                    pos + filled as u64,
+                    self.size
+                )));
             }
-            let store = self.store.lock().map_err(|_| corrupt("a reader thread panicked"))?;
-            let mut reader = DagReader::new(&*store).cat(&self.cid)?.starting_at(pos);
-            let mut filled = 0;
-            while filled < want {
-                let k = reader.read(&mut buf[filled..]).map_err(|e| unwrap_read_error(e, &self.name))?;
-                if k == 0 {
-                    return Err(corrupt(format!(
-                        "{}: the file's DAG ends at byte {}, the catalog says {} bytes",
-                        self.name,
-                        pos + filled as u64,
-                        self.size
-                    )));
-                }
-                filled += k;
-            }
-            Ok(buf)
-        })?;
-        Ok(PyBytes::new(py, &bytes))
+            filled += k;
+        }
+        Ok(())
     }
 }
 

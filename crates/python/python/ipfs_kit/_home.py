@@ -291,6 +291,13 @@ class _RawFile(io.RawIOBase):
         self._pos += n
         return n
 
+    def readall(self) -> bytes:
+        # One native read for the rest: `RawIOBase.readall` would go 8 KiB at a time, and each
+        # read walks the DAG to its offset and checks the whole leaf it lands in.
+        data = self._r.read(self._pos, max(0, self._r.size - self._pos))
+        self._pos += len(data)
+        return data
+
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if whence == io.SEEK_SET:
             pos = offset
