@@ -64,7 +64,8 @@ impl Reader {
         if buf.is_empty() {
             return Ok(());
         }
-        let store = self.store.lock().map_err(|_| corrupt("a reader thread panicked"))?;
+        // A panic in another read leaves nothing half-done in the store handle: carry on.
+        let store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut reader = DagReader::new(&*store).cat(&self.cid)?.starting_at(pos);
         let mut filled = 0;
         while filled < buf.len() {
