@@ -165,6 +165,12 @@ impl Buckets {
         &self.store
     }
 
+    /// The block store alone, for a reader that outlives this handle (the Python package's
+    /// file objects), opened as this home was (read-only on read-only media).
+    pub fn into_store(self) -> BlockStore {
+        self.store
+    }
+
     /// Takes the writer lock. Callers that write blocks take `pin` first (see `gc_lock`).
     pub(crate) fn lock(&mut self) -> Result<WriterLock, BucketError> {
         if self.read_only {

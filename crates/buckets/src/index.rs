@@ -90,7 +90,7 @@ fn file_id(bucket: &str, path: &str) -> String {
 }
 
 /// Lower-case hex after `prefix`; this runs for every row, so no `format!` per byte.
-pub(crate) fn hex(bytes: &[u8], prefix: &str) -> String {
+pub fn hex(bytes: &[u8], prefix: &str) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(prefix.len() + 2 * bytes.len());
     out.push_str(prefix);

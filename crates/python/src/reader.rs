@@ -37,10 +37,8 @@ impl Reader {
         if entry.kind != EntryKind::File {
             return Err(invalid(format!("{:?} in bucket {bucket:?} is not a file", entry.path)));
         }
-        let dir = home.home.store_dir();
-        let store = if buckets.is_read_only() { BlockStore::open_read_only(&dir)? } else { BlockStore::open(&dir)? };
         Ok(Reader {
-            store: Mutex::new(store),
+            store: Mutex::new(buckets.into_store()),
             cid: entry.cid,
             size: entry.size,
             name: format!("{bucket}:{}", entry.path),

@@ -9,20 +9,8 @@ use pyo3::types::PyDict;
 pub type EntryTuple = (String, &'static str, String, u64, u64, i64, u32, Option<String>, String, i64);
 
 pub fn entry(e: EntryRow) -> EntryTuple {
-    let hash = e.content_hash.map(|h| hex(&h));
+    let hash = e.content_hash.map(|h| ipfs_kit_buckets::index::hex(&h, ""));
     (e.path, e.kind.as_str(), e.cid.to_string(), e.size, e.tsize, e.mtime, e.mode, hash, e.added_at, e.version)
-}
-
-/// Lower-case hex, one table lookup per nibble (`format!` per byte cost more than the rest
-/// of a `files()` row).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 /// `BucketInfo(*t)`: name, root, profile, version, files, total_size, dag_size, created_at,

@@ -74,10 +74,7 @@ pub fn import_car<'py>(
         if paths.is_empty() {
             return Err(invalid("no CAR to import"));
         }
-        if at.is_some() && bucket.is_none() {
-            return Err(invalid("`to` places the root inside a bucket: give the bucket too"));
-        }
-        let mount = bucket.map(|bucket| Mount { bucket, at, replace });
+        let mount = mount(bucket, at, replace)?;
         Ok(home.write("ipfs_kit Home.import_car")?.import_cars(paths, mount)?)
     })?;
     let d = PyDict::new(py);
@@ -103,15 +100,29 @@ pub struct Push {
     pub shard_size: Option<u64>,
 }
 
+/// The CLI's bound on `--retries`.
+fn check_retries(retries: u32) -> Result<(), Error> {
+    if !(1..=20).contains(&retries) {
+        return Err(invalid(format!("retries must be 1 to 20, not {retries}")));
+    }
+    Ok(())
+}
+
+/// Where `import_car` and `pull` mount the root: `to` only means something inside a bucket.
+fn mount<'a>(bucket: Option<&'a str>, at: Option<&'a str>, replace: bool) -> Result<Option<Mount<'a>>, Error> {
+    if at.is_some() && bucket.is_none() {
+        return Err(invalid("`to` places the root inside a bucket: give the bucket too"));
+    }
+    Ok(bucket.map(|bucket| Mount { bucket, at, replace }))
+}
+
 fn seconds(what: &str, s: f64) -> Result<Duration, Error> {
     Duration::try_from_secs_f64(s).map_err(|_| invalid(format!("{what} must be a number of seconds >= 0, not {s}")))
 }
 
 pub fn push<'py>(home: &Home, py: Python<'py>, name: &str, remote: &str, o: &Push) -> PyResult<Bound<'py, PyDict>> {
     let pushed = detached(py, || -> Result<_, Error> {
-        if !(1..=20).contains(&o.retries) {
-            return Err(invalid(format!("retries must be 1 to 20, not {}", o.retries)));
-        }
+        check_retries(o.retries)?;
         let request = PushRequest {
             bucket: Some(name),
             remote,
@@ -156,16 +167,11 @@ pub fn pull<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let root = parse_cid(cid).map_err(crate::errors::to_py)?;
     let pulled = detached(py, || -> Result<_, Error> {
-        if !(1..=20).contains(&retries) {
-            return Err(invalid(format!("retries must be 1 to 20, not {retries}")));
-        }
-        if at.is_some() && bucket.is_none() {
-            return Err(invalid("`to` places the root inside a bucket: give the bucket too"));
-        }
+        check_retries(retries)?;
         let request = PullRequest {
             root,
             from,
-            mount: bucket.map(|bucket| Mount { bucket, at, replace }),
+            mount: mount(bucket, at, replace)?,
             retries,
             timeout: seconds("timeout", timeout)?,
         };

@@ -54,25 +54,6 @@ pub struct PushRequest<'a> {
     pub shard_size: Option<u64>,
 }
 
-impl<'a> PushRequest<'a> {
-    /// A push of `bucket` to `remote` with the CLI's defaults: 5 tries, 300 s per answer,
-    /// 600 s to follow a pin.
-    pub fn new(bucket: Option<&'a str>, remote: &'a str) -> Self {
-        PushRequest {
-            bucket,
-            remote,
-            snapshot: None,
-            since: None,
-            verify: false,
-            retries: 5,
-            timeout: Duration::from_secs(300),
-            pin_name: None,
-            pin_timeout: Duration::from_secs(600),
-            shard_size: None,
-        }
-    }
-}
-
 /// What a push to a Kubo node sent and saw.
 #[derive(Debug, Clone)]
 pub struct Sent {
